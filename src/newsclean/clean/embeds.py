@@ -1,0 +1,267 @@
+"""Stage 4 — embeds and page furniture: what the page showed around the article.
+
+Removed:
+
+* embedded tweets — the ``> `` quoted body and its signature line
+  ``— Name (@handle) Month D, YYYY``, and ``pic.twitter.com/...`` links;
+* Instagram (``A post shared by Name (@handle) on ...``, ``View this post on
+  Instagram``) and Facebook (``Posted by Name on Friday, June 12, 2020``) embeds;
+* video placeholders, share bars, ``Advertisement``, ``Read more: ...`` and
+  other link labels, newsletter prompts, image credits and captions.
+
+Decisions are made per paragraph, or per line when the line stands on its own
+(it starts a paragraph or follows a finished sentence), and every rule needs the
+whole unit to look like furniture: a sentence that merely mentions Twitter, or
+says "subscribers can read more", stays.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+
+from ..edits import Edit, Replacement, apply_replacements
+
+STAGE = "embeds"
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DATE = rf"{_MONTH} \d{{1,2}},? \d{{4}}"
+# "— Washington Post Live (@postlive) June 11, 2020" (the dash may itself be lost).
+_TWEET_SIGNATURE = re.compile(
+    rf"(?:^|(?<=[\s>]))(?:[\u2014\u2013\-?\ufffd]|&mdash;|--) ?"
+    rf"[^\n()@]{{0,80}}\(@\w{{1,30}}\) {{0,3}}{_DATE}",
+    re.MULTILINE,
+)
+_PIC_TWITTER = re.compile(r"(?:https?://)?pic\.twitter\.com/\w{4,30}")
+_TWEET_LINK = re.compile(r"(?:pic\.twitter\.com/|https?://t\.co/|twitter\.com/\w+/status)")
+
+_INSTAGRAM = re.compile(
+    rf"^(?:A (?:post|photo|video) shared by .{{0,120}}?(?: on {_DATE}| on \w+ \d{{1,2}}, \d{{4}})"
+    r"(?: at \d{1,2}:\d{2} ?[apAP]\.?[mM]\.? ?[A-Z]{0,4})?"
+    r"|View this (?:post|photo|video|profile) on Instagram|View (?:more|all \d+) comments"
+    r"|Add a comment\W*|Like(?:d by .{0,60})?)\s*$"
+)
+_FACEBOOK = re.compile(
+    rf"^Posted by .{{1,80}}? on (?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,? )?{_DATE}"
+    r"(?: at \d{1,2}:\d{2} ?[apAP]\.?[mM]\.?)?\s*$"
+)
+
+_LABELS = (
+    r"advertisement|advertisements|advertising|ad|ads|sponsored|sponsored content|paid content|"
+    r"promoted|promoted content|story continues below(?: advertisement)?|continue reading(?: below| the main story)?|"
+    r"skip ad(?:vertisement)?|scroll to continue(?: with content)?|article continues below(?: advertisement)?|"
+    r"related|related articles?|related stories|related content|related coverage|related posts|recommended|"
+    r"recommended for you|recommended stories|trending|trending now|most popular|most read|more stories|"
+    r"you may also like|you might also like|also on \w+|top stories|latest news|"
+    r"share|share this|share this (?:article|story|post|page)|share on \w+|share via \w+|"
+    r"print|print this (?:article|page|story)|email this (?:article|story)|comments?|\d+ comments?|"
+    r"leave a comment|add comment|show comments|view comments|loading comments\W*|"
+    r"video player is loading\W*|play video|watch video|loading video\W*|video|"
+    r"this video (?:is unavailable|can ?not be played).*|your browser does not support .{0,40}|"
+    r"image|photo|tweet|pin|whatsapp|copy link|link copied|back to top|getty images|"
+    r"click to expand\W*|tap to expand\W*|close|open in app"
+)
+_LABEL_LINE = re.compile(rf"^\W{{0,3}}(?:{_LABELS})\W{{0,3}}$", re.IGNORECASE)
+
+_SOCIAL = frozenset(
+    "facebook twitter x pinterest email e-mail mail linkedin reddit whatsapp print share tweet "
+    "google google+ digg stumbleupon delicious pocket tumblr messenger telegram flipboard sms "
+    "copy link comments comment save shares threads bluesky mastodon vk weibo wechat line "
+    "instagram youtube tiktok snapchat".split()
+)
+
+_LINK_LABEL = re.compile(
+    r"^(?:read more|read next|read also|also read|more|see also|related|related story|related article|"
+    r"related coverage|recommended|watch|video|listen|photos|gallery|explainer|analysis|opinion|"
+    r"most read|trending|editor'?s picks?|don't miss|must read|more on this story|more from [\w ]{1,30}|"
+    r"click here|sponsored|advertisement)\s*(?::|›|»|>|\||\u2192|-|\u2014|\u2013)\s*\S",
+    re.IGNORECASE,
+)
+_CALL_TO_ACTION = re.compile(
+    r"^(?:click here|tap here|sign up|subscribe|join|get|register|follow|like us|download|"
+    r"don'?t miss|never miss|enter your email|stay (?:informed|updated|up to date)|want more|"
+    r"to get .{0,40}delivered|be the first|receive|we'll send|support (?:our|independent))\b",
+    re.IGNORECASE,
+)
+_CALL_TOPIC = re.compile(
+    r"newsletter|inbox|e-?mail|briefing|digest|alerts|updates|subscri|our app|podcast|"
+    r"follow us|on (?:facebook|twitter|instagram|youtube|tiktok|telegram)|notifications",
+    re.IGNORECASE,
+)
+_CAPTION = re.compile(
+    r"^\(?(?:featured image|image|photo|picture|photograph|header image|top image|lead image|main image|video)"
+    r"(?: credit| courtesy| source)?(?: via| by|:| \u2014| -| \|)\s*\S.{0,150}$"
+    r"|^\(?(?:image copyright|image caption|copyright|credit|photo credit|image credit|source)\s*[:\u2014-]?\s*\S.{0,150}$"
+    r"|^\((?:photo|image|picture|video)s? (?:by|via|courtesy of|credit:?) .{1,120}\)\s*$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?\"”’)\]:…]\s*$")
+
+
+def _words(s: str) -> list[str]:
+    return s.split()
+
+
+def is_furniture(unit: str) -> str | None:
+    """Why a paragraph or stand-alone line is page furniture, or None if it is not.
+
+    >>> is_furniture("Advertisement")
+    'label'
+    >>> is_furniture("Facebook Twitter Pinterest Email")
+    'share bar'
+    >>> is_furniture("Read more: Microsoft bans police use of facial recognition")
+    'link label'
+    >>> is_furniture("Click here to subscribe to our newsletter")
+    'newsletter prompt'
+    >>> is_furniture("Microsoft said on Twitter that it would not sell the tools.") is None
+    True
+    """
+    s = " ".join(unit.split())
+    if not s:
+        return None
+    n_words = len(s.split())
+    if n_words <= 8 and _LABEL_LINE.match(s):
+        return "label"
+    tokens = [t.strip(".,:;|•·/()[]").lower() for t in s.split()]
+    tokens = [t for t in tokens if t]
+    if 2 <= len(tokens) <= 20 and all(t in _SOCIAL for t in tokens):
+        return "share bar"
+    if _INSTAGRAM.match(s):
+        return "instagram embed"
+    if _FACEBOOK.match(s):
+        return "facebook embed"
+    if n_words <= 30 and _LINK_LABEL.match(s):
+        return "link label"
+    if n_words <= 30 and _CALL_TO_ACTION.match(s) and _CALL_TOPIC.search(s):
+        return "newsletter prompt"
+    if n_words <= 25 and _CAPTION.match(s):
+        return "image credit"
+    return None
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of paragraphs (separated by blank lines)."""
+    spans = []
+    for m in re.finditer(r"[^\n]+(?:\n[ \t]*[^\n \t][^\n]*)*", text):
+        spans.append(m.span())
+    return spans
+
+
+def _line_spans(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    out = []
+    pos = a
+    while pos < b:
+        nl = text.find("\n", pos, b)
+        end = b if nl < 0 else nl
+        out.append((pos, end))
+        pos = end + 1
+    return out
+
+
+def _removal(text: str, a: int, b: int) -> tuple[int, int]:
+    """Extend a removed span over the line break that follows it."""
+    if b < len(text) and text[b] == "\n":
+        b += 1
+    return a, b
+
+
+def _tweet_replacements(text: str, blocks: list[tuple[int, int]]) -> list[Replacement]:
+    out: list[Replacement] = []
+    if "(@" not in text:
+        return out
+    block_starts = [s for s, _ in blocks]
+
+    for m in _TWEET_SIGNATURE.finditer(text):
+        sig_start, sig_end = m.span()
+        bi = bisect.bisect_right(block_starts, sig_start) - 1
+        if bi < 0:
+            continue
+        b_start, b_end = blocks[bi]
+        before = text[b_start:sig_start]
+        start = sig_start
+        what = "tweet signature"
+        if before.lstrip().startswith(">") or (before.strip() and len(before) <= 400 and "\n\n" not in before
+                                                and (_TWEET_LINK.search(before) or before.lstrip().startswith(">"))):
+            start, what = b_start, "embedded tweet"
+        elif not before.strip() and bi > 0:
+            pb_start, pb_end = blocks[bi - 1]
+            prev = text[pb_start:pb_end]
+            if prev.lstrip().startswith(">") or (len(prev) <= 400 and _TWEET_LINK.search(prev)):
+                start, what = pb_start, "embedded tweet"
+        # Swallow the space after the signature so the next words start cleanly.
+        end = sig_end
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        if end < len(text) and text[end] == "\n" and start == b_start:
+            end += 1
+        out.append(Replacement(start, end, "", what))
+    return out
+
+
+def _quote_block_tweets(text: str, blocks: list[tuple[int, int]]) -> list[Replacement]:
+    """Quoted blocks that carry tweet links but lost their signature."""
+    out = []
+    for a, b in blocks:
+        block = text[a:b]
+        if block.lstrip().startswith(">") and _TWEET_LINK.search(block):
+            out.append(Replacement(*_removal(text, a, b), "", "embedded tweet"))
+    return out
+
+
+def _furniture_replacements(text: str, blocks: list[tuple[int, int]]) -> list[Replacement]:
+    out = []
+    for a, b in blocks:
+        block = text[a:b]
+        if len(block) <= 600:
+            why = is_furniture(block)
+            if why:
+                out.append(Replacement(*_removal(text, a, b), "", why))
+                continue
+        lines = _line_spans(text, a, b)
+        if len(lines) < 2:
+            continue
+        prev_ended = True
+        for la, lb in lines:
+            line = text[la:lb]
+            stripped = line.strip()
+            if prev_ended and stripped and len(stripped) <= 300 and (stripped[0].isupper() or not stripped[0].isalpha()):
+                why = is_furniture(stripped)
+                if why:
+                    out.append(Replacement(*_removal(text, la, lb), "", why))
+                    continue
+            prev_ended = bool(_SENTENCE_END.search(line)) or not stripped
+    return out
+
+
+def remove_embeds_and_explain(text: str) -> tuple[str, list[Edit]]:
+    """Remove embeds and page furniture, and say what each removal was.
+
+    >>> t = ("The company said it would wait.\\n\\n"
+    ...      "> Microsoft president says the company will not sell the tools []\\n\\n"
+    ...      "\\u2014 Washington Post Live (@postlive) June 11, 2020\\n\\n"
+    ...      "Advertisement\\n\\nIBM went further.")
+    >>> remove_embeds_and_explain(t)[0]
+    'The company said it would wait.\\n\\n\\n\\nIBM went further.'
+    >>> remove_embeds_and_explain("He said on Twitter that he would resign.")
+    ('He said on Twitter that he would resign.', [])
+    """
+    blocks = _blocks(text)
+    edits: list[Edit] = []
+    reps = _tweet_replacements(text, blocks) + _quote_block_tweets(text, blocks)
+    reps += _furniture_replacements(text, blocks)
+    if "pic.twitter.com" in text:
+        reps += [Replacement(m.start(), m.end(), "", "tweet link") for m in _PIC_TWITTER.finditer(text)]
+    text, e = apply_replacements(text, STAGE, reps)
+    edits += e
+    return text, edits
+
+
+def remove_embeds(text: str) -> str:
+    """Remove embedded tweets, social embeds and page furniture.
+
+    >>> remove_embeds("Police said the road was closed.\\nShare this article\\nIt reopened on Monday.")
+    'Police said the road was closed.\\nIt reopened on Monday.'
+    """
+    return remove_embeds_and_explain(text)[0]

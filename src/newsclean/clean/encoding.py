@@ -1,0 +1,108 @@
+"""Stage 1 — encoding: undo mojibake with ftfy, and nothing else.
+
+ftfy is configured the way datatrove and NeMo Curator configure it for corpora:
+fix encodings only, keep curly quotes, no Unicode normalisation, no width or
+ligature changes, no HTML unescaping (the markup stage does that, carefully).
+Lossy mojibake whose bytes are gone becomes U+FFFD, which the lost-characters
+stage then restores from context.
+"""
+from __future__ import annotations
+
+import re
+
+from ..edits import Edit, Replacement, apply_replacements
+
+STAGE = "encoding"
+
+_CONFIG = None
+
+# Characters that only occur in mojibake or control junk.  ASCII text without
+# control characters cannot be mojibake, so the whole stage is skipped for it.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _config():
+    global _CONFIG
+    if _CONFIG is None:
+        from ftfy import TextFixerConfig
+
+        _CONFIG = TextFixerConfig(
+            unescape_html=False,
+            remove_terminal_escapes=True,
+            fix_encoding=True,
+            restore_byte_a0=True,
+            replace_lossy_sequences=True,
+            decode_inconsistent_utf8=True,
+            fix_c1_controls=True,
+            fix_latin_ligatures=False,
+            fix_character_width=False,
+            uncurl_quotes=False,
+            fix_line_breaks=False,
+            fix_surrogates=True,
+            remove_control_chars=True,
+            normalization=None,
+            explain=False,
+        )
+    return _CONFIG
+
+
+def _needs_ftfy(text: str) -> bool:
+    if text.isascii():
+        return _CONTROL.search(text) is not None or "\x1b" in text
+    return True
+
+
+def _line_edits(before: str, after: str, offset: int) -> list[Replacement]:
+    """Describe a changed line as small replacements (whole line if it is huge)."""
+    if len(before) > 100_000:
+        return [Replacement(offset, offset + len(before), after, "mojibake")]
+    from rapidfuzz.distance import Indel
+
+    out = []
+    for op in Indel.opcodes(before, after):
+        if op.tag != "equal":
+            out.append(
+                Replacement(offset + op.src_start, offset + op.src_end, after[op.dest_start : op.dest_end], "mojibake")
+            )
+    return out
+
+
+def fix_encoding_and_explain(text: str) -> tuple[str, list[Edit]]:
+    """Fix mojibake line by line, reporting each change.
+
+    >>> fix_encoding_and_explain("The cafÃ© is open")[0]
+    'The café is open'
+    >>> fix_encoding_and_explain("“Curly” quotes stay")
+    ('“Curly” quotes stay', [])
+    """
+    if not _needs_ftfy(text):
+        return text, []
+    import ftfy
+
+    config = _config()
+    fixed = ftfy.fix_text(text, config)
+    if fixed == text:
+        return text, []
+    # Work out where it changed, line by line (ftfy never joins or splits lines here).
+    src_lines = text.splitlines(keepends=True)
+    dst_lines = fixed.splitlines(keepends=True)
+    if len(src_lines) != len(dst_lines):
+        return apply_replacements(text, STAGE, [Replacement(0, len(text), fixed, "mojibake")])
+    reps: list[Replacement] = []
+    offset = 0
+    for a, b in zip(src_lines, dst_lines):
+        if a != b:
+            reps.extend(_line_edits(a, b, offset))
+        offset += len(a)
+    out, edits = apply_replacements(text, STAGE, reps)
+    assert out == fixed
+    return out, edits
+
+
+def fix_encoding(text: str) -> str:
+    """Fix mojibake only.
+
+    >>> fix_encoding("Itâ€™s fixed")
+    'It’s fixed'
+    """
+    return fix_encoding_and_explain(text)[0]

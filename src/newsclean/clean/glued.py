@@ -1,0 +1,156 @@
+"""Stage 5 — glued link words: put back the spaces a scraper lost around link text.
+
+``statements fromAmazonandIBM.`` -> ``statements from Amazon and IBM.``
+
+A token is split only when two kinds of evidence agree: the case changes inside
+it (a lower-case letter followed by a capital), and a word list accepts every
+piece — the lower-case pieces as common words, the capitalised ones as known
+words or names.  Whole tokens that are words themselves (``iPhone``,
+``YouTube``, ``McDonald``, ``PlayStation``) and tokens without a common
+lower-case piece (``DeSantis``, ``GoBank``) are never split, nor are handles,
+hashtags, file names and code (``@BradSmi``, ``#postLive``, ``getElementById()``).
+"""
+from __future__ import annotations
+
+import re
+
+from ..edits import Edit, Replacement, apply_replacements
+from . import wordlist
+
+STAGE = "glued"
+
+_TOKEN = re.compile(r"[A-Za-z]{3,60}")
+_CASE_CHANGE = re.compile(r"[a-z][A-Z]")
+_COMMA_GLUE = re.compile(r"(?<=[a-z]),(?=[A-Z][a-z])")
+_NEAR_CODE = set("@#_/\\.=<>{}$%+*0123456789-'’")
+
+# How common a word must be to count as evidence (Zipf scale: 3 is "common").
+COMMON_LOWER = 3.0
+LINK_WORD = 4.0  # a small word glued to the end of a name: to, and, is, have, said ...
+KNOWN_NAME = 2.0
+
+
+def _split_name_and_word(piece: str) -> list[str] | None:
+    """``Amazonhave`` -> ``["Amazon", "have"]`` when both are known, else None."""
+    best = None
+    best_score = 0.0
+    for k in range(len(piece) - 1, 1, -1):
+        head, tail = piece[:k], piece[k:]
+        zt = wordlist.zipf(tail)
+        if zt < LINK_WORD or len(tail) < 2 and tail not in ("a",):
+            continue
+        zh = wordlist.zipf(head)
+        if zh < KNOWN_NAME:
+            continue
+        score = zh + zt
+        if score > best_score:
+            best, best_score = [head, tail], score
+    return best
+
+
+def _pieces(token: str) -> list[str]:
+    out, start = [], 0
+    for m in _CASE_CHANGE.finditer(token):
+        out.append(token[start : m.start() + 1])
+        start = m.start() + 1
+    out.append(token[start:])
+    return out
+
+
+def _split_token(token: str) -> list[str] | None:
+    """The words of a glued token, or None when the evidence is not strong."""
+    if wordlist.zipf(token) >= 1.5:
+        return None  # a word or brand in its own right
+    words: list[str] = []
+    lower_evidence = False
+    for piece in _pieces(token):
+        if piece.islower():
+            if wordlist.zipf(piece) < COMMON_LOWER or len(piece) < 2:
+                return None
+            lower_evidence = True
+            words.append(piece)
+        elif piece.isupper():
+            # An acronym, possibly with a glued small word after it is not knowable.
+            words.append(piece)
+        else:
+            if wordlist.zipf(piece) >= KNOWN_NAME:
+                words.append(piece)
+                continue
+            split = _split_name_and_word(piece)
+            if split is not None:
+                words.extend(split)
+                lower_evidence = True
+            elif len(piece) >= 3 and piece[1:].islower():
+                words.append(piece)  # an unknown name
+            else:
+                return None
+    if not lower_evidence or len(words) < 2:
+        return None
+    return words
+
+
+def _near_code(text: str, s: int, e: int) -> bool:
+    """Is the token part of a handle, hashtag, URL, file name or code?"""
+    if s > 0 and text[s - 1] in _NEAR_CODE:
+        return True
+    if e < len(text):
+        after = text[e]
+        if after == "(":
+            return True
+        if after in _NEAR_CODE and after not in "-'’.":
+            return True
+        if after == "." and e + 1 < len(text) and text[e + 1].isalnum():
+            return True
+    return False
+
+
+def _glued_replacements(text: str) -> list[Replacement]:
+    out: list[Replacement] = []
+    if _CASE_CHANGE.search(text) is None and _COMMA_GLUE.search(text) is None:
+        return out
+    for m in _COMMA_GLUE.finditer(text):
+        out.append(Replacement(m.start(), m.end(), ", ", "glued comma"))
+    # After a glued split that ends in a name ("byJohn"), the name's last word may
+    # carry the next word glued on ("Smithto"): follow the capitalised run.
+    run_end = -1
+    for m in _TOKEN.finditer(text):
+        s, e = m.span()
+        token = m.group(0)
+        in_run = s == run_end + 1 and text[run_end] == " "
+        run_end = -1
+        if _near_code(text, s, e):
+            continue
+        if _CASE_CHANGE.search(token):
+            words = _split_token(token)
+            if words:
+                out.append(Replacement(s, e, " ".join(words), "glued words"))
+                if words[-1][:1].isupper() and not words[-1].isupper():
+                    run_end = e
+            continue
+        if in_run and token[:1].isupper() and token[1:].islower():
+            split = _split_name_and_word(token) if wordlist.zipf(token) < 1.5 else None
+            if split is not None:
+                out.append(Replacement(s, e, " ".join(split), "glued words"))
+            else:
+                run_end = e
+    return out
+
+
+def split_glued_words_and_explain(text: str) -> tuple[str, list[Edit]]:
+    """Split link words glued together, and say where.
+
+    >>> split_glued_words_and_explain("statements fromAmazonandIBM. MicrosoftandAmazonhave called")[0]
+    'statements from Amazon and IBM. Microsoft and Amazon have called'
+    >>> split_glued_words_and_explain("Her iPhone, YouTube and McDonald's, LeBron and DeSantis")[1]
+    []
+    """
+    return apply_replacements(text, STAGE, _glued_replacements(text))
+
+
+def split_glued_words(text: str) -> str:
+    """Split link words glued together.
+
+    >>> split_glued_words("an interview byJohn Smithto the paper")
+    'an interview by John Smith to the paper'
+    """
+    return split_glued_words_and_explain(text)[0]

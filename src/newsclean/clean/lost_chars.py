@@ -1,0 +1,436 @@
+"""Stage 3 — lost characters: put back what a lossy re-encoding turned into ``?``
+or U+FFFD.
+
+A text squeezed through ASCII with ``errors="replace"`` loses every curly quote,
+apostrophe, dash, ellipsis, non-breaking space and accented letter to ``?``.  ftfy
+cannot help (its issue #83): the bytes are gone.  The context usually is not:
+
+* ``Microsoft?s``, ``doesn?t``             -> apostrophe ’ (contraction or possessive)
+* ``?We will ...,? Smith said``            -> “ ... ” (quotes, paired per paragraph)
+* ``? Washington Post Live (@postlive)``   -> em dash at the start of a line
+* ``the player?s ? and the coach?s``       -> spaced dash, em or en by house style
+* ``1990?2000``                            -> en dash between numbers
+* ``caf?``, ``Weizs?cker``                 -> accented letters, from a word list
+* ``has?vehemently defended?as``           -> non-breaking spaces left around links
+
+A ``?`` is only ever touched in a text that shows this damage unambiguously (an
+apostrophe hole such as ``it?s``, a quote hole such as `` ?We``), and real question
+marks are kept: ``Why? Because`` stays, ``?Why?? he asked`` becomes ``“Why?” he
+asked``.  U+FFFD is always damage, so it is restored wherever the context allows.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..edits import Edit, Replacement, apply_replacements
+from . import wordlist
+
+STAGE = "lost_chars"
+
+FFFD = "\ufffd"
+APOS, LSQUO = "\u2019", "\u2018"
+LDQUO, RDQUO = "\u201c", "\u201d"
+EM, EN, ELLIPSIS, NBSP = "\u2014", "\u2013", "\u2026", "\u00a0"
+
+# ---------------------------------------------------------------- evidence
+
+# Holes that a real question mark never makes in running text.  Each pattern is
+# a fixed-width look at one "?" so the search is linear.
+_CONTRACTION_HOLE = re.compile(r"[A-Za-z]\?(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
+_OTHER_HOLE = re.compile(
+    r"(?:^|(?<=[\s(]))\?[A-Za-z]"  # opening quote: " ?We"
+    r"|[a-z]\?[a-z]"  # inside a word or a dash between words
+    r"|[.,!]\?(?=\s|$)"  # closing quote after punctuation: "rights,? Smith"
+    r"|(?:^|(?<=\s))\?(?=[ \t]\S)",  # spaced dash: " ? " or a line-start "? Name"
+    re.MULTILINE,
+)
+_URLISH = re.compile(r"\S*(?:://|www\.|\.php|\.aspx?|\.html?|[=&/])\S*")
+
+
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _URLISH.finditer(text) if "?" in m.group(0)]
+
+
+def _in_spans(i: int, spans: list[tuple[int, int]]) -> bool:
+    for a, b in spans:
+        if a <= i < b:
+            return True
+    return False
+
+
+def looks_lossy(text: str) -> bool:
+    """Does this text show ``?`` holes that only a lossy re-encoding makes?
+
+    >>> looks_lossy("Microsoft?s announcement follows")
+    True
+    >>> looks_lossy("Why? Because it works. Is it? Yes.")
+    False
+    >>> looks_lossy("See https://example.com/search?q=news&s=1 for more")
+    False
+    """
+    if "?" not in text:
+        return False
+    urls = _url_spans(text) if ("/" in text or "=" in text or "www" in text) else []
+    strong = 0
+    for m in _CONTRACTION_HOLE.finditer(text):
+        if not _in_spans(m.start() + 1, urls):
+            strong += 1
+            if strong >= 1:
+                return True
+    weak = 0
+    for m in _OTHER_HOLE.finditer(text):
+        q = m.start() + m.group(0).index("?")
+        if not _in_spans(q, urls):
+            weak += 1
+            if weak >= 2:
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- doc style
+
+_BRITISH = re.compile(
+    r"\b(?:colour|favourite|honour|labour|neighbour|behaviour|organis\w*|realis\w*|recognis\w*|"
+    r"apologis\w*|criticis\w*|centre|theatre|programme|whilst|travelled|cancelled|defence|"
+    r"licence|tyres?|per cent|grey|Mr|Mrs|Dr)\b(?!\.)"
+)
+_AMERICAN = re.compile(
+    r"\b(?:color|favorite|honor|labor|neighbor|behavior|organiz\w*|realiz\w*|recogniz\w*|"
+    r"apologiz\w*|criticiz\w*|center|theater|program|traveled|canceled|defense|percent|"
+    r"gray)\b|\b(?:Mr|Mrs|Dr|Sen|Rep|Gov)\.|\((?:AP|Reuters|CNN)\)"
+)
+_FUNCTION_WORDS = frozenset(
+    "a an the of on in at to for with by from into onto about as and or but nor "
+    "has have had is was are were be been its their his her our my your this that these those".split()
+)
+
+
+@dataclass(slots=True)
+class _Style:
+    spaced_dash: str  # "—" (American) or "–" (British and European)
+    word_gap: str  # unspaced "?" between words: em dash or a non-breaking space
+    currency: str
+
+
+def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
+    british = len(_BRITISH.findall(text))
+    american = len(_AMERICAN.findall(text))
+    spaced = EN if british > american else EM
+    # Unspaced holes between words: a dash never follows an article or a
+    # preposition ("A?February", "on?some"), while link text framed by
+    # non-breaking spaces starts and ends anywhere.
+    gaps = after_function = 0
+    for i in holes:
+        if 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha():
+            j = i
+            while j > 0 and text[j - 1].isalpha():
+                j -= 1
+            left = text[j:i]
+            k = i + 1
+            while k < len(text) and text[k].isalpha():
+                k += 1
+            right = text[i + 1 : k]
+            if right.lower() in _SUFFIXES or wordlist.accented_word(left + lossy_char + right):
+                continue
+            gaps += 1
+            after_function += left.lower() in _FUNCTION_WORDS
+    word_gap = NBSP if gaps and after_function * 3 >= gaps else EM
+    pounds = len(re.findall(r"(?i)\b(?:pounds?|sterling|britain|british|uk|london|england|scotland)\b", text))
+    euros = len(re.findall(r"(?i)\b(?:euros?|eurozone|europe|germany|france|italy|spain|brussels)\b", text))
+    return _Style(spaced, word_gap, "\u20ac" if euros > pounds else "\u00a3")
+
+
+# ---------------------------------------------------------------- classification
+
+_SUFFIXES = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
+_ELISIONS = frozenset({"em", "til", "cause", "n", "tis", "twas", "bout", "round", "nother"})
+_OPENERS = set(" \t\n\r([{/\u2014\u2013-" + LDQUO + LSQUO + NBSP)
+_CLOSING_PUNCT = set(".,!?;:)" + APOS + RDQUO + ELLIPSIS)
+
+
+def _word_around(text: str, i: int, lost: str) -> tuple[int, int]:
+    """Span of the letters-and-holes token containing position ``i``."""
+    a = i
+    while a > 0 and (text[a - 1].isalpha() or text[a - 1] == lost):
+        a -= 1
+    b = i + 1
+    while b < len(text) and (text[b].isalpha() or text[b] == lost):
+        b += 1
+    return a, b
+
+
+class _Restorer:
+    def __init__(self, text: str, lost: str, holes: list[int], wrapped: bool):
+        self.text = text
+        self.lost = lost
+        self.holes = holes
+        self.hole_set = set(holes)
+        self.wrapped = wrapped
+        self.style = _doc_style(text, holes, lost)
+        self.out: dict[int, tuple[str, str]] = {}  # position -> (char, what)
+        self.stack: list[str] = []  # open quotes in the current paragraph
+        self.word_done: set[int] = set()
+
+    # -- helpers
+    def char_before(self, i: int) -> str:
+        if i == 0:
+            return ""
+        if i - 1 in self.out:
+            return self.out[i - 1][0]
+        return self.text[i - 1]
+
+    def char_after(self, i: int) -> str:
+        return self.text[i + 1] if i + 1 < len(self.text) else ""
+
+    def later_close_in_paragraph(self, i: int) -> bool:
+        """Is there another closing-quote hole after ``i`` before the paragraph ends?"""
+        end = self.text.find("\n\n", i)
+        if end < 0:
+            end = len(self.text)
+        if not self.wrapped:
+            nl = self.text.find("\n", i)
+            if 0 <= nl < end:
+                end = nl
+        for j in self.holes:
+            if j <= i:
+                continue
+            if j >= end:
+                break
+            prev = self.text[j - 1]
+            nxt = self.text[j + 1] if j + 1 < len(self.text) else ""
+            if prev in ".,!?" and (nxt == "" or nxt.isspace()):
+                return True
+            if prev.isspace() and nxt.isalpha():
+                return False  # a new quote opens first
+        return False
+
+    def set(self, i: int, ch: str, what: str) -> None:
+        self.out[i] = (ch, what)
+
+    def close_quote(self, i: int) -> None:
+        if self.stack and self.stack[-1] == LSQUO:
+            self.stack.pop()
+            self.set(i, APOS, "closing single quote")
+        else:
+            if self.stack:
+                self.stack.pop()
+            self.set(i, RDQUO, "closing quote")
+
+    def open_quote(self, i: int) -> None:
+        if self.stack and self.stack[-1] == LDQUO:
+            self.stack.append(LSQUO)
+            self.set(i, LSQUO, "opening single quote")
+        else:
+            self.stack[:] = [LDQUO]
+            self.set(i, LDQUO, "opening quote")
+
+    def try_accent(self, i: int) -> bool:
+        a, b = _word_around(self.text, i, self.lost)
+        if i in self.word_done:
+            return True
+        token = self.text[a:b]
+        pattern = token.replace(self.lost, wordlist.LOST)
+        if len(token) < 2 or token.count(self.lost) > 4:
+            return False
+        found = wordlist.accented_word(pattern)
+        if found is None:
+            return False
+        word, z = found
+        bare = token.replace(self.lost, "")
+        at_end = b == i + 1
+        if at_end and self.lost == "?":
+            # "Is it true?" must stay a question: only rare, non-word stems take an accent.
+            if z < 2.0 or wordlist.zipf(bare) >= 3.0:
+                return False
+        elif z < 1.0:
+            return False
+        for k in range(a, b):
+            if self.text[k] == self.lost:
+                self.set(k, word[k - a], "accented letter")
+                self.word_done.add(k)
+        return True
+
+    # -- the decision for one hole
+    def restore(self, i: int) -> None:
+        if i in self.word_done:
+            return
+        text = self.text
+        L = self.char_before(i)
+        R = self.char_after(i)
+        lost = self.lost
+        fffd = lost == FFFD
+
+        if L in ("", "\n") and (i < 2 or text[i - 2] == "\n" or L == ""):
+            if not self.wrapped or L == "" or (i >= 2 and text[i - 2] == "\n"):
+                self.stack.clear()  # a new paragraph
+        elif L == "\n" and not self.wrapped:
+            self.stack.clear()
+
+        if L.isalpha() and R.isalpha():
+            a, b = _word_around(text, i, lost)
+            left = text[a:i]
+            k = i + 1
+            while k < len(text) and text[k].isalpha():
+                k += 1
+            right = text[i + 1 : k]
+            if right.lower() in _SUFFIXES and (right.lower() != "t" or left.lower().endswith("n")):
+                if not (wordlist.zipf(left) < 1.0 and self.try_accent(i)):
+                    self.set(i, APOS, "apostrophe")
+                return
+            if len(left) == 1 and left in "ODL" and right[:1].isupper():
+                self.set(i, APOS, "apostrophe")  # O’Brien, D’Angelo
+                return
+            if self.try_accent(i):
+                return
+            self.set(i, self.style.word_gap, "dash" if self.style.word_gap == EM else "non-breaking space")
+            return
+
+        if L.isalpha():
+            if self.try_accent(i):
+                return
+            if R == lost:
+                # "Why??": a question closed by a lost quote, or a nested close.
+                if self.stack and self.stack[-1] == LSQUO:
+                    self.close_quote(i)
+                elif fffd:
+                    self.close_quote(i)
+                return  # keep the real question mark; the next hole closes
+            if R in ("", " ", "\n", "\t", "\r") or R in ".,;:!)\"'":
+                if self.stack:
+                    if self.stack[-1] == LSQUO or R not in ("", " ", "\n", "\t", "\r"):
+                        self.close_quote(i)
+                    elif not self.later_close_in_paragraph(i):
+                        self.close_quote(i)
+                    return
+                if R in ",;:.":
+                    self.close_quote(i)
+                    return
+                a, b = _word_around(text, i, lost)
+                nxt = text[i + 2 : i + 3] if R == " " else ""
+                if text[a:i].endswith("s") and nxt.islower():
+                    self.set(i, APOS, "apostrophe")  # plural possessive: players? union
+                elif fffd:
+                    self.close_quote(i)
+                return
+            if R.isdigit():
+                self.set(i, EM, "dash")
+            return
+
+        if L.isdigit():
+            if R.isdigit():
+                self.set(i, EN, "en dash")
+            elif R == "s" and not text[i + 2 : i + 3].isalpha():
+                self.set(i, APOS, "apostrophe")
+            elif R.isalpha():
+                self.set(i, EM, "dash")
+            elif self.stack or fffd or R in ",;:.":
+                self.close_quote(i)
+            return
+
+        if L in _CLOSING_PUNCT and L != "":
+            if R == "" or R.isspace() or R in _CLOSING_PUNCT or R == lost:
+                self.close_quote(i)
+            elif R.isalpha() and L in ".,!?" and fffd:
+                self.close_quote(i)
+            return
+
+        if L == "" or L in _OPENERS:
+            if R.isalpha() or R in ("'", '"') or (R == lost and self._run_ends_in_letter(i)):
+                a, b = _word_around(text, i, lost)
+                token = text[i + 1 : b].lower()
+                if token in _ELISIONS:
+                    self.set(i, APOS, "apostrophe")
+                    return
+                if R.isalpha() and wordlist.zipf(text[i + 1 : b].replace(lost, "")) < 1.0 and self.try_accent(i):
+                    return
+                self.open_quote(i)
+                return
+            if R.isdigit():
+                m = re.match(r"\d\ds\b", text[i + 1 : i + 5])
+                if m:
+                    self.set(i, APOS, "apostrophe")  # the ’90s
+                elif L in ("", "\n") and re.match(r"\d{4}\b", text[i + 1 : i + 6]):
+                    self.set(i, "\u00a9", "copyright sign")
+                else:
+                    self.set(i, self.style.currency, "currency sign")
+                return
+            if R == " " or R == "\t":
+                nxt = text[i + 2 : i + 7]
+                if L in ("", "\n") and re.match(r"(?:19|20)\d\d\b", nxt):
+                    self.set(i, "\u00a9", "copyright sign")
+                elif L in ("", "\n"):
+                    self.set(i, EM, "dash")  # "? Washington Post Live (@postlive)"
+                else:
+                    self.set(i, self.style.spaced_dash, "dash")
+                return
+            if L == " " and R in ("", "\n"):
+                self.set(i, ELLIPSIS, "ellipsis")
+                return
+            return
+
+    def _run_ends_in_letter(self, i: int) -> bool:
+        j = i
+        while j < len(self.text) and self.text[j] == self.lost:
+            j += 1
+        return j < len(self.text) and self.text[j].isalpha()
+
+
+def _holes(text: str, lost: str) -> list[int]:
+    out = []
+    i = text.find(lost)
+    while i >= 0:
+        out.append(i)
+        i = text.find(lost, i + 1)
+    return out
+
+
+def _is_wrapped(text: str) -> bool:
+    lines = text.split("\n")
+    if len(lines) < 4:
+        return False
+    lengths = [len(x) for x in lines if x.strip()]
+    return bool(lengths) and max(lengths) <= 120 and sum(n >= 50 for n in lengths) >= 0.5 * len(lengths)
+
+
+def _restore(text: str, lost: str) -> list[Replacement]:
+    holes = _holes(text, lost)
+    if lost == "?":
+        urls = _url_spans(text)
+        if urls:
+            holes = [i for i in holes if not _in_spans(i, urls)]
+    if not holes:
+        return []
+    r = _Restorer(text, lost, holes, _is_wrapped(text))
+    for i in holes:
+        r.restore(i)
+    return [Replacement(i, i + 1, ch, what) for i, (ch, what) in sorted(r.out.items())]
+
+
+def restore_lost_characters_and_explain(text: str) -> tuple[str, list[Edit]]:
+    """Restore characters lost to ``?`` or U+FFFD, and say which and why.
+
+    >>> restore_lost_characters_and_explain("?We will not,? Smith said. Microsoft?s view?")[0]
+    '“We will not,” Smith said. Microsoft’s view?'
+    >>> restore_lost_characters_and_explain("Is it? Yes. Why?")
+    ('Is it? Yes. Why?', [])
+    """
+    reps: list[Replacement] = []
+    if FFFD in text:
+        reps += _restore(text, FFFD)
+    if "?" in text and looks_lossy(text):
+        reps += _restore(text, "?")
+    if not reps:
+        return text, []
+    return apply_replacements(text, STAGE, reps)
+
+
+def restore_lost_characters(text: str) -> str:
+    """Restore characters lost to ``?`` or U+FFFD.
+
+    >>> restore_lost_characters("the company?s ?national law? ? and the caf?")
+    'the company’s “national law” — and the café'
+    >>> restore_lost_characters("the 1990\\ufffd2000 period")
+    'the 1990–2000 period'
+    """
+    return restore_lost_characters_and_explain(text)[0]
