@@ -3,7 +3,10 @@
 Removed:
 
 * embedded tweets — the ``> `` quoted body and its signature line
-  ``— Name (@handle) Month D, YYYY``, and ``pic.twitter.com/...`` links;
+  ``— Name (@handle) Month D, YYYY`` (``tweets="all"`` also removes tweets
+  rendered as plain paragraphs, and ``pic.twitter.com/...`` links; by default
+  those are kept, as extractors and their benchmarks treat a tweet that an
+  article quotes as part of the article);
 * Instagram (``A post shared by Name (@handle) on ...``, ``View this post on
   Instagram``) and Facebook (``Posted by Name on Friday, June 12, 2020``) embeds;
 * video placeholders, share bars, ``Advertisement``, ``Read more: ...`` and
@@ -28,12 +31,9 @@ _MONTH = (
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 _DATE = rf"{_MONTH} \d{{1,2}},? \d{{4}}"
-# "— Washington Post Live (@postlive) June 11, 2020" (the dash may itself be lost).
-_TWEET_SIGNATURE = re.compile(
-    rf"(?:^|(?<=[\s>]))(?:[\u2014\u2013\-?\ufffd]|&mdash;|--) ?"
-    rf"[^\n()@]{{0,80}}\(@\w{{1,30}}\) {{0,3}}{_DATE}",
-    re.MULTILINE,
-)
+# The handle-and-date end of a tweet signature: "(@postlive) June 11, 2020".
+_TWEET_SIGNATURE_END = re.compile(rf"\(@\w{{1,30}}\) {{0,3}}{_DATE}")
+_SIGNATURE_HEAD = re.compile(r"^\W{0,3}[^\n()@.!?]{1,80}$")
 _PIC_TWITTER = re.compile(r"(?:https?://)?pic\.twitter\.com/\w{4,30}")
 _TWEET_LINK = re.compile(r"(?:pic\.twitter\.com/|https?://t\.co/|twitter\.com/\w+/status)")
 
@@ -167,36 +167,49 @@ def _removal(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _tweet_replacements(text: str, blocks: list[tuple[int, int]]) -> list[Replacement]:
+def _is_quoted(block: str) -> bool:
+    return block.lstrip().startswith(">")
+
+
+def _tweet_replacements(text: str, blocks: list[tuple[int, int]], remove_all: bool) -> list[Replacement]:
+    """Embedded tweets, found by their signature.
+
+    A tweet in its embed form (a ``> `` quoted body followed by the signature, in
+    one paragraph or two) is always removed.  A tweet rendered as a plain paragraph
+    with a signature line is how extractors render a tweet the article quotes, so it
+    is only removed with ``remove_all``.
+    """
     out: list[Replacement] = []
     if "(@" not in text:
         return out
     block_starts = [s for s, _ in blocks]
-
-    for m in _TWEET_SIGNATURE.finditer(text):
-        sig_start, sig_end = m.span()
-        bi = bisect.bisect_right(block_starts, sig_start) - 1
+    for m in _TWEET_SIGNATURE_END.finditer(text):
+        sig_end = m.end()
+        bi = bisect.bisect_right(block_starts, m.start()) - 1
         if bi < 0:
             continue
-        b_start, b_end = blocks[bi]
-        before = text[b_start:sig_start]
-        start = sig_start
-        what = "tweet signature"
-        if before.lstrip().startswith(">") or (before.strip() and len(before) <= 400 and "\n\n" not in before
-                                                and (_TWEET_LINK.search(before) or before.lstrip().startswith(">"))):
-            start, what = b_start, "embedded tweet"
-        elif not before.strip() and bi > 0:
+        b_start, _ = blocks[bi]
+        block_head = text[b_start : m.start()]
+        start = None
+        if _is_quoted(block_head):
+            start = b_start  # "> body ... — Name (@handle) date" in one paragraph
+        elif _SIGNATURE_HEAD.match(block_head) and bi > 0:
             pb_start, pb_end = blocks[bi - 1]
             prev = text[pb_start:pb_end]
-            if prev.lstrip().startswith(">") or (len(prev) <= 400 and _TWEET_LINK.search(prev)):
-                start, what = pb_start, "embedded tweet"
-        # Swallow the space after the signature so the next words start cleanly.
+            if _is_quoted(prev):
+                start = pb_start  # the quoted body, then the signature paragraph
+            elif remove_all:
+                start = pb_start if len(prev) <= 400 and _TWEET_LINK.search(prev) else b_start
+        elif remove_all and len(block_head) <= 400:
+            start = b_start
+        if start is None:
+            continue
         end = sig_end
         while end < len(text) and text[end] in " \t":
             end += 1
-        if end < len(text) and text[end] == "\n" and start == b_start:
+        if end < len(text) and text[end] == "\n":
             end += 1
-        out.append(Replacement(start, end, "", what))
+        out.append(Replacement(start, end, "", "embedded tweet"))
     return out
 
 
@@ -235,7 +248,10 @@ def _furniture_replacements(text: str, blocks: list[tuple[int, int]]) -> list[Re
     return out
 
 
-def remove_embeds_and_explain(text: str) -> tuple[str, list[Edit]]:
+TWEET_MODES = ("embedded", "all", "keep")
+
+
+def remove_embeds_and_explain(text: str, *, tweets: str = "embedded") -> tuple[str, list[Edit]]:
     """Remove embeds and page furniture, and say what each removal was.
 
     >>> t = ("The company said it would wait.\\n\\n"
@@ -247,21 +263,25 @@ def remove_embeds_and_explain(text: str) -> tuple[str, list[Edit]]:
     >>> remove_embeds_and_explain("He said on Twitter that he would resign.")
     ('He said on Twitter that he would resign.', [])
     """
+    if tweets not in TWEET_MODES:
+        raise ValueError(f"tweets must be one of {TWEET_MODES}, not {tweets!r}")
     blocks = _blocks(text)
     edits: list[Edit] = []
-    reps = _tweet_replacements(text, blocks) + _quote_block_tweets(text, blocks)
+    reps: list[Replacement] = []
+    if tweets != "keep":
+        reps += _tweet_replacements(text, blocks, tweets == "all") + _quote_block_tweets(text, blocks)
     reps += _furniture_replacements(text, blocks)
-    if "pic.twitter.com" in text:
+    if tweets == "all" and "pic.twitter.com" in text:
         reps += [Replacement(m.start(), m.end(), "", "tweet link") for m in _PIC_TWITTER.finditer(text)]
     text, e = apply_replacements(text, STAGE, reps)
     edits += e
     return text, edits
 
 
-def remove_embeds(text: str) -> str:
+def remove_embeds(text: str, *, tweets: str = "embedded") -> str:
     """Remove embedded tweets, social embeds and page furniture.
 
     >>> remove_embeds("Police said the road was closed.\\nShare this article\\nIt reopened on Monday.")
     'Police said the road was closed.\\nIt reopened on Monday.'
     """
-    return remove_embeds_and_explain(text)[0]
+    return remove_embeds_and_explain(text, tweets=tweets)[0]

@@ -22,27 +22,40 @@ STAGE = "glued"
 _TOKEN = re.compile(r"[A-Za-z]{3,60}")
 _CASE_CHANGE = re.compile(r"[a-z][A-Z]")
 _COMMA_GLUE = re.compile(r"(?<=[a-z]),(?=[A-Z][a-z])")
+_NAME_PREFIXES = frozenset(
+    "Mc Mac De Di Da Du Del Della Le La Van Von Der Den Fitz St Al El Ben Abu Bin O".split()
+)
 _NEAR_CODE = set("@#_/\\.=<>{}$%+*0123456789-'’")
 
 # How common a word must be to count as evidence (Zipf scale: 3 is "common").
 COMMON_LOWER = 3.0
+GLUED_LOWER = 4.0  # a lower-case piece glued to a capital: from, and, by, said ...
 LINK_WORD = 4.0  # a small word glued to the end of a name: to, and, is, have, said ...
 KNOWN_NAME = 2.0
+VERY_COMMON = 5.0  # was, said, and, the, has ...
 
 
 def _split_name_and_word(piece: str) -> list[str] | None:
-    """``Amazonhave`` -> ``["Amazon", "have"]`` when both are known, else None."""
+    """``Amazonhave`` -> ``["Amazon", "have"]`` when the word list backs the split.
+
+    Called only where glue is already evident (a case change nearby), so a known
+    name may carry any common word; an unknown name only a very common one
+    (``Bridenstinesaid``, ``Carlineowas``).
+    """
     best = None
     best_score = 0.0
-    for k in range(len(piece) - 1, 1, -1):
+    for k in range(len(piece) - 2, 1, -1):
         head, tail = piece[:k], piece[k:]
         zt = wordlist.zipf(tail)
-        if zt < LINK_WORD or len(tail) < 2 and tail not in ("a",):
+        if zt < COMMON_LOWER or (len(tail) <= 2 and zt < VERY_COMMON + 0.5):
             continue
         zh = wordlist.zipf(head)
-        if zh < KNOWN_NAME:
+        if zh >= KNOWN_NAME and (zt >= LINK_WORD or zh >= COMMON_LOWER):
+            score = zh + zt
+        elif zt >= VERY_COMMON and len(head) >= 4:
+            score = zt
+        else:
             continue
-        score = zh + zt
         if score > best_score:
             best, best_score = [head, tail], score
     return best
@@ -61,11 +74,16 @@ def _split_token(token: str) -> list[str] | None:
     """The words of a glued token, or None when the evidence is not strong."""
     if wordlist.zipf(token) >= 1.5:
         return None  # a word or brand in its own right
+    pieces = _pieces(token)
+    if pieces[0] in _NAME_PREFIXES:
+        return None  # McCririck, MacBride, DeSantis, VanderMeer
     words: list[str] = []
     lower_evidence = False
-    for piece in _pieces(token):
+    for n, piece in enumerate(pieces):
         if piece.islower():
-            if wordlist.zipf(piece) < COMMON_LOWER or len(piece) < 2:
+            # Before an acronym only a function word counts: "andIBM", not "miniMIXA".
+            need = VERY_COMMON if n + 1 < len(pieces) and pieces[n + 1].isupper() else GLUED_LOWER
+            if wordlist.zipf(piece) < need or len(piece) < 2:
                 return None
             lower_evidence = True
             words.append(piece)

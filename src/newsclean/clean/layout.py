@@ -6,8 +6,9 @@ tools fold at 72-80 columns).  Then lines inside a paragraph are joined, except
 where the break is real: the line ends a sentence well before the width, the next
 line is a list item or a quote, or the line is a heading.  Text that is not
 hard-wrapped keeps its line breaks.  Whitespace clean-up is minimal: trailing
-spaces, runs of spaces inside a line, more than one blank line, and the
-leading/trailing blank space of the whole text.
+spaces, more than one blank line, and the leading/trailing blank space of the
+whole text.  Runs of spaces inside a line are kept: they can be meaningful
+(tables, ASCII art, emoticons) and never hurt a reader.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ _LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*•·▪‣◦]\s|\d{1,3}[.)]\s|[a-z][.)
 _QUOTE = re.compile(r"^\s{0,3}>")
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]…]$")
 _HEADING_WORD = re.compile(r"^[A-Z0-9][\w'’&-]*$")
-_SPACE_RUN = re.compile(r"[ \t]{2,}")
 
 
 def _is_heading(line: str, width: int) -> bool:
@@ -96,10 +96,6 @@ def _line_space_replacements(text: str) -> list[Replacement]:
         body_end = len(line.rstrip(" \t"))
         if body_end != len(line):
             out.append(Replacement(pos + body_end, pos + len(line), "", "trailing space"))
-        if "  " in line or "\t" in line:
-            lead = len(line) - len(line.lstrip(" \t"))
-            for m in _SPACE_RUN.finditer(line, lead, body_end):
-                out.append(Replacement(pos + m.start(), pos + m.end(), " ", "space run"))
         pos += len(line) + 1
     return out
 
@@ -167,6 +163,6 @@ def fix_layout(text: str) -> str:
     """Re-flow hard-wrapped paragraphs and tidy whitespace.
 
     >>> fix_layout("  Two  spaces and a trailing one \\n\\n\\n\\nNext paragraph.")
-    'Two spaces and a trailing one\\n\\nNext paragraph.'
+    'Two  spaces and a trailing one\\n\\nNext paragraph.'
     """
     return fix_layout_and_explain(text)[0]

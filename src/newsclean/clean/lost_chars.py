@@ -98,8 +98,10 @@ _BRITISH = re.compile(
 _AMERICAN = re.compile(
     r"\b(?:color|favorite|honor|labor|neighbor|behavior|organiz\w*|realiz\w*|recogniz\w*|"
     r"apologiz\w*|criticiz\w*|center|theater|program|traveled|canceled|defense|percent|"
-    r"gray)\b|\b(?:Mr|Mrs|Dr|Sen|Rep|Gov)\.|\((?:AP|Reuters|CNN)\)"
+    r"gray)\b|\b(?:Mr|Mrs|Dr|Sen|Rep|Gov)\."
 )
+_WIRE_DATELINE = re.compile(r"\((?:AP|Reuters|AFP|CNN|UPI)\)")
+_ASCII_APOSTROPHE = re.compile(r"[A-Za-z]'[A-Za-z]")
 _FUNCTION_WORDS = frozenset(
     "a an the of on in at to for with by from into onto about as and or but nor "
     "has have had is was are were be been its their his her our my your this that these those".split()
@@ -115,8 +117,13 @@ class _Style:
 
 def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     british = len(_BRITISH.findall(text))
-    american = len(_AMERICAN.findall(text))
-    spaced = EN if british > american else EM
+    american = len(_AMERICAN.findall(text)) + 2 * len(_WIRE_DATELINE.findall(text))
+    # American house styles (AP, Chicago) use the em dash; British, European and
+    # most blog and press-release styles the spaced en dash.  A text whose
+    # apostrophes survived as ASCII was typed without a typographer, and people
+    # who type dashes by hand type em dashes.  Without such evidence, en.
+    typed = len(_ASCII_APOSTROPHE.findall(text)) > len(_CONTRACTION_HOLE.findall(text))
+    spaced = EM if (american - british >= 2 or typed) else EN
     # Unspaced holes between words: a dash never follows an article or a
     # preposition ("A?February", "on?some"), while link text framed by
     # non-breaking spaces starts and ends anywhere.
@@ -171,6 +178,8 @@ class _Restorer:
         self.out: dict[int, tuple[str, str]] = {}  # position -> (char, what)
         self.stack: list[str] = []  # open quotes in the current paragraph
         self.word_done: set[int] = set()
+        self.open_at = -1
+        self.last_hole = -1
 
     # -- helpers
     def char_before(self, i: int) -> str:
@@ -205,7 +214,22 @@ class _Restorer:
                 return False  # a new quote opens first
         return False
 
+    def _sentence_ended_before(self, i: int) -> bool:
+        # A nested quote sits in the sentence that opened the outer one; anything
+        # else means the outer quote was left open and a new one starts.
+        if self.open_at < 0 or i - self.open_at > 300 or re.search(r"[.!?]\s", self.text[self.open_at : i]):
+            return True
+        j = i - 1
+        while j >= 0 and self.text[j] in " \t(":
+            j -= 1
+        if j < 0:
+            return True
+        prev = self.out[j][0] if j in self.out else self.text[j]
+        return prev in ".!?\n" + RDQUO
+
     def set(self, i: int, ch: str, what: str) -> None:
+        if ch in (LDQUO, LSQUO):
+            self.open_at = i
         self.out[i] = (ch, what)
 
     def close_quote(self, i: int) -> None:
@@ -218,6 +242,8 @@ class _Restorer:
             self.set(i, RDQUO, "closing quote")
 
     def open_quote(self, i: int) -> None:
+        if self.stack and self._sentence_ended_before(i):
+            self.stack.clear()  # the previous quote was left open: a new one starts
         if self.stack and self.stack[-1] == LDQUO:
             self.stack.append(LSQUO)
             self.set(i, LSQUO, "opening single quote")
@@ -260,12 +286,13 @@ class _Restorer:
         R = self.char_after(i)
         lost = self.lost
         fffd = lost == FFFD
+        blank = {"", " ", "\n", "\t", "\r"}
 
-        if L in ("", "\n") and (i < 2 or text[i - 2] == "\n" or L == ""):
-            if not self.wrapped or L == "" or (i >= 2 and text[i - 2] == "\n"):
-                self.stack.clear()  # a new paragraph
-        elif L == "\n" and not self.wrapped:
+        # Quotes pair up within a paragraph; a new paragraph starts afresh.
+        between = text[self.last_hole + 1 : i]
+        if self.last_hole < 0 or "\n\n" in between or (not self.wrapped and "\n" in between):
             self.stack.clear()
+        self.last_hole = i
 
         if L.isalpha() and R.isalpha():
             a, b = _word_around(text, i, lost)
@@ -286,56 +313,58 @@ class _Restorer:
             self.set(i, self.style.word_gap, "dash" if self.style.word_gap == EM else "non-breaking space")
             return
 
-        if L.isalpha():
-            if self.try_accent(i):
+        if L.isalpha() or L.isdigit():
+            if L.isalpha() and self.try_accent(i):
+                return
+            if L.isdigit() and R.isdigit():
+                self.set(i, EN, "en dash")
+                return
+            if L.isdigit() and R == "s" and not text[i + 2 : i + 3].isalpha():
+                self.set(i, APOS, "apostrophe")  # the 1990’s
+                return
+            if R.isalpha() or (L.isalpha() and R.isdigit()):
+                self.set(i, EM, "dash")
                 return
             if R == lost:
-                # "Why??": a question closed by a lost quote, or a nested close.
-                if self.stack and self.stack[-1] == LSQUO:
-                    self.close_quote(i)
-                elif fffd:
-                    self.close_quote(i)
-                return  # keep the real question mark; the next hole closes
-            if R in ("", " ", "\n", "\t", "\r") or R in ".,;:!)\"'":
-                if self.stack:
-                    if self.stack[-1] == LSQUO or R not in ("", " ", "\n", "\t", "\r"):
-                        self.close_quote(i)
-                    elif not self.later_close_in_paragraph(i):
-                        self.close_quote(i)
-                    return
-                if R in ",;:.":
-                    self.close_quote(i)
-                    return
-                a, b = _word_around(text, i, lost)
-                nxt = text[i + 2 : i + 3] if R == " " else ""
-                if text[a:i].endswith("s") and nxt.islower():
-                    self.set(i, APOS, "apostrophe")  # plural possessive: players? union
-                elif fffd:
+                # "Why??": a real question mark closed by a lost quote (the next hole),
+                # or a nested single quote closing first.
+                if fffd:
                     self.close_quote(i)
                 return
-            if R.isdigit():
-                self.set(i, EM, "dash")
-            return
-
-        if L.isdigit():
-            if R.isdigit():
-                self.set(i, EN, "en dash")
-            elif R == "s" and not text[i + 2 : i + 3].isalpha():
-                self.set(i, APOS, "apostrophe")
-            elif R.isalpha():
-                self.set(i, EM, "dash")
-            elif self.stack or fffd or R in ",;:.":
-                self.close_quote(i)
+            if R in blank or R in ".,;:!)\"'":
+                if self.stack:
+                    if self.stack[-1] == LSQUO or R not in blank or fffd:
+                        self.close_quote(i)
+                    elif self._short_quote(i) and not self.later_close_in_paragraph(i):
+                        self.close_quote(i)  # scare quotes: the “fake news” line
+                    return
+                if R and R in ",;:.":
+                    self.close_quote(i)
+                    return
+                if L.isalpha():
+                    a, b = _word_around(text, i, lost)
+                    nxt = text[i + 2 : i + 4] if R == " " else ""
+                    if text[a:i].endswith("s") and (nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())):
+                        self.set(i, APOS, "apostrophe")  # plural possessive: players? union
+                        return
+                if fffd:
+                    self.close_quote(i)
             return
 
         if L in _CLOSING_PUNCT and L != "":
+            if L == ")" and not self.stack and not fffd:
+                return  # "(as he put it)? Then" is a real question
             if R == "" or R.isspace() or R in _CLOSING_PUNCT or R == lost:
                 self.close_quote(i)
-            elif R.isalpha() and L in ".,!?" and fffd:
+            elif R.isalpha() and L and L in ".,!?" and fffd:
                 self.close_quote(i)
             return
 
         if L == "" or L in _OPENERS:
+            line_start = L in ("", "\n")
+            if R.isalpha() and L in (" ", "\t") and self._is_suffix_token(i):
+                self.set(i, APOS, "apostrophe")  # tokenised "Senate ?s plenary"
+                return
             if R.isalpha() or R in ("'", '"') or (R == lost and self._run_ends_in_letter(i)):
                 a, b = _word_around(text, i, lost)
                 token = text[i + 1 : b].lower()
@@ -347,20 +376,21 @@ class _Restorer:
                 self.open_quote(i)
                 return
             if R.isdigit():
-                m = re.match(r"\d\ds\b", text[i + 1 : i + 5])
-                if m:
+                if re.match(r"\d\ds\b", text[i + 1 : i + 5]):
                     self.set(i, APOS, "apostrophe")  # the ’90s
-                elif L in ("", "\n") and re.match(r"\d{4}\b", text[i + 1 : i + 6]):
+                elif line_start and re.match(r"(?:19|20)\d\d\b", text[i + 1 : i + 6]):
                     self.set(i, "\u00a9", "copyright sign")
                 else:
                     self.set(i, self.style.currency, "currency sign")
                 return
-            if R == " " or R == "\t":
-                nxt = text[i + 2 : i + 7]
-                if L in ("", "\n") and re.match(r"(?:19|20)\d\d\b", nxt):
+            if R in (" ", "\t"):
+                rest = text[i + 2 : text.find("\n", i) if "\n" in text[i:] else len(text)]
+                if line_start and re.match(r"(?:19|20)\d\d\b", rest):
                     self.set(i, "\u00a9", "copyright sign")
-                elif L in ("", "\n"):
+                elif line_start:
                     self.set(i, EM, "dash")  # "? Washington Post Live (@postlive)"
+                elif self._ellipsis_context(i):
+                    self.set(i, ELLIPSIS, "ellipsis")
                 else:
                     self.set(i, self.style.spaced_dash, "dash")
                 return
@@ -368,6 +398,31 @@ class _Restorer:
                 self.set(i, ELLIPSIS, "ellipsis")
                 return
             return
+
+    def _is_suffix_token(self, i: int) -> bool:
+        k = i + 1
+        while k < len(self.text) and self.text[k].isalpha():
+            k += 1
+        return self.text[i + 1 : k] in ("s", "re", "ve", "ll", "d", "m") and (k == len(self.text) or not self.text[k].isalnum())
+
+    def _short_quote(self, i: int) -> bool:
+        """Was the open quote opened a few words ago, within this sentence?"""
+        if self.open_at < 0 or i - self.open_at > 60:
+            return False
+        span = self.text[self.open_at + 1 : i]
+        return len(span.split()) <= 6 and not re.search(r"[.!?]\s", span)
+
+    def _ellipsis_context(self, i: int) -> bool:
+        """A spaced hole after a comma or next to square brackets is an ellipsis."""
+        j = i - 1
+        while j >= 0 and self.text[j] == " ":
+            j -= 1
+        k = i + 1
+        while k < len(self.text) and self.text[k] == " ":
+            k += 1
+        before = self.text[j] if j >= 0 else ""
+        after = self.text[k] if k < len(self.text) else ""
+        return (before != "" and before in ",;[]") or (after != "" and after in "[]")
 
     def _run_ends_in_letter(self, i: int) -> bool:
         j = i
@@ -429,7 +484,7 @@ def restore_lost_characters(text: str) -> str:
     """Restore characters lost to ``?`` or U+FFFD.
 
     >>> restore_lost_characters("the company?s ?national law? ? and the caf?")
-    'the company’s “national law” — and the café'
+    'the company’s “national law” – and the café'
     >>> restore_lost_characters("the 1990\\ufffd2000 period")
     'the 1990–2000 period'
     """

@@ -177,7 +177,7 @@ def _empty_link_replacements(text: str) -> list[Replacement]:
         at_edge = i == 0 or j == n
         # Keep the word-space before punctuation out: "word [] ." -> "word."
         joined = _joined_space(left, right, at_edge)
-        if j < n and text[j] in ".,;:!?)" and "\n" not in joined:
+        if not right and j < n and text[j] in ".,;:!?)":
             joined = ""
         out.append(Replacement(i, j, joined, "empty link"))
         pos = j

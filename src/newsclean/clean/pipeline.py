@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Sequence
 
 from ..edits import Edit
-from .embeds import remove_embeds_and_explain
+from .embeds import TWEET_MODES, remove_embeds_and_explain
 from .encoding import fix_encoding_and_explain
 from .glued import split_glued_words_and_explain
 from .layout import fix_layout_and_explain
@@ -55,16 +56,28 @@ class Cleaner:
     'Microsoft?s plan'
     """
 
-    def __init__(self, stages: Sequence[str] | None = None, skip: Sequence[str] = ()):
+    def __init__(
+        self,
+        stages: Sequence[str] | None = None,
+        skip: Sequence[str] = (),
+        *,
+        tweets: str = "embedded",
+    ):
         names = list(stages) if stages is not None else list(STAGES)
         unknown = [n for n in list(names) + list(skip) if n not in STAGES]
         if unknown:
             raise ValueError(f"unknown stage(s) {unknown}; known: {list(STAGES)}")
+        if tweets not in TWEET_MODES:
+            raise ValueError(f"tweets must be one of {TWEET_MODES}, not {tweets!r}")
+        self.tweets = tweets
         self.stage_names = [n for n in names if n not in set(skip)]
-        self._stages = [(n, STAGES[n]) for n in self.stage_names]
+        options = {"embeds": {"tweets": tweets}}
+        self._stages = [
+            (n, partial(STAGES[n], **options[n]) if n in options else STAGES[n]) for n in self.stage_names
+        ]
 
     def __repr__(self) -> str:
-        return f"Cleaner(stages={self.stage_names!r})"
+        return f"Cleaner(stages={self.stage_names!r}, tweets={self.tweets!r})"
 
     def clean(self, text: str) -> CleanResult:
         if not isinstance(text, str):
