@@ -1,26 +1,26 @@
 """newsclean: repair scraped news text and deduplicate news corpora.
 
->>> from newsclean import clean_text
->>> clean_text("Microsoft?s plan []")
+>>> import newsclean
+>>> newsclean.clean_text("Microsoft?s plan []")
 'Microsoft’s plan'
+>>> result = newsclean.clean("fromAmazonandIBM")
+>>> result.text, [e.what for e in result.edits]
+('from Amazon and IBM', ['glued words'])
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# The stage modules are light (ftfy and the word list load on first use), so the
+# pipeline is imported eagerly; this also makes ``newsclean.clean`` the function
+# rather than the ``newsclean.clean`` sub-package of stages.
+from .clean.pipeline import Cleaner, CleanResult, clean, clean_text  # noqa: E402
+from .edits import Edit  # noqa: E402
+
 __all__ = ["clean_text", "clean", "Cleaner", "CleanResult", "Edit", "clean_records", "__version__"]
 
 
 def __getattr__(name: str):
-    # Imported lazily so that `newsclean --help` and `import newsclean` stay fast.
-    if name in ("clean_text", "clean", "Cleaner", "CleanResult"):
-        from .clean import pipeline
-
-        return getattr(pipeline, name)
-    if name == "Edit":
-        from .edits import Edit
-
-        return Edit
     if name == "clean_records":
         from .engine.local import clean_records
 

@@ -33,7 +33,7 @@ _MONTH = (
 _DATE = rf"{_MONTH} \d{{1,2}},? \d{{4}}"
 # The handle-and-date end of a tweet signature: "(@postlive) June 11, 2020".
 _TWEET_SIGNATURE_END = re.compile(rf"\(@\w{{1,30}}\) {{0,3}}{_DATE}")
-_SIGNATURE_HEAD = re.compile(r"^\W{0,3}[^\n()@.!?]{1,80}$")
+_SIGNATURE_HEAD = re.compile(r"^\W{0,3}[^\n()@!?]{1,80}$")
 _PIC_TWITTER = re.compile(r"(?:https?://)?pic\.twitter\.com/\w{4,30}")
 _TWEET_LINK = re.compile(r"(?:pic\.twitter\.com/|https?://t\.co/|twitter\.com/\w+/status)")
 

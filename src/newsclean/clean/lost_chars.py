@@ -302,7 +302,9 @@ class _Restorer:
                 k += 1
             right = text[i + 1 : k]
             if right.lower() in _SUFFIXES and (right.lower() != "t" or left.lower().endswith("n")):
-                if not (wordlist.zipf(left) < 1.0 and self.try_accent(i)):
+                # "caf?s" is cafés (a word) rather than caf’s (caf is no word).
+                accented = wordlist.accented_word(text[a:b].replace(lost, wordlist.LOST))
+                if not (accented and accented[1] >= max(2.5, wordlist.zipf(left) - 0.5) and self.try_accent(i)):
                     self.set(i, APOS, "apostrophe")
                 return
             if len(left) == 1 and left in "ODL" and right[:1].isupper():
@@ -344,7 +346,9 @@ class _Restorer:
                 if L.isalpha():
                     a, b = _word_around(text, i, lost)
                     nxt = text[i + 2 : i + 4] if R == " " else ""
-                    if text[a:i].endswith("s") and (nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())):
+                    if text[a:i].endswith("s") and self._next_is_word(i + 2) and (
+                        nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())
+                    ):
                         self.set(i, APOS, "apostrophe")  # plural possessive: players? union
                         return
                 if fffd:
@@ -398,6 +402,13 @@ class _Restorer:
                 self.set(i, ELLIPSIS, "ellipsis")
                 return
             return
+
+    def _next_is_word(self, k: int) -> bool:
+        """Is the token starting at ``k`` a plain word (not a link such as pic.twitter.com)?"""
+        end = k
+        while end < len(self.text) and not self.text[end].isspace():
+            end += 1
+        return self.text[k:end].rstrip(".,;:!?)").replace(self.lost, "").isalpha()
 
     def _is_suffix_token(self, i: int) -> bool:
         k = i + 1

@@ -1,0 +1,365 @@
+"""Command line: ``newsclean clean INPUT... [-o OUTPUT]``.
+
+Only typer is imported at module level; the cleaning stages (ftfy, wordfreq), the
+readers and rich are imported inside the command so ``newsclean --help`` is instant.
+
+Exit codes: 0 ok, 1 output could not be written, 2 unusable arguments or bad input
+with ``--strict``, 3 the record accounting does not add up (a bug).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Callable, Iterator, NoReturn, Optional
+
+import typer
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .engine.local import Outcome, Stats
+    from .io.readers import InputFile
+
+EXIT_WRITE_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_ACCOUNTING = 3
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # same as io.readers.DEFAULT_MAX_BYTES, kept import-free
+STDOUT_REJECTS = "newsclean.rejects.jsonl"
+
+app = typer.Typer(
+    name="newsclean",
+    help="Repair scraped news text: lost characters, mojibake, markup leftovers, glued words.",
+    add_completion=False,
+    no_args_is_help=True,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"newsclean {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Repair scraped news text: lost characters, mojibake, markup leftovers, glued words."""
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"newsclean: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+class _StrictStop(Exception):
+    """The first bad record in --strict mode."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
+@app.command()
+def clean(
+    inputs: Annotated[
+        Optional[list[str]],
+        typer.Argument(
+            metavar="INPUT",
+            help="JSONL files (.gz/.zst ok), .txt articles or folders of them; '-' or nothing reads stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option("--output", "-o", metavar="OUTPUT", help="Output JSONL (.gz/.zst compress); default stdout."),
+    ] = None,
+    rejects: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--rejects",
+            metavar="PATH",
+            help="Where bad records go (always created if given). Default: <OUTPUT>.rejects.jsonl, "
+            f"or ./{STDOUT_REJECTS} when writing to stdout, only if there are rejects.",
+        ),
+    ] = None,
+    text_field: Annotated[
+        Optional[str],
+        typer.Option("--text-field", metavar="NAME", help="Field with the text (default: text, maintext, content, body)."),
+    ] = None,
+    id_field: Annotated[
+        Optional[str],
+        typer.Option("--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url)."),
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print a unified diff per changed record to stdout; write no files.")
+    ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add an 'edits' list (stage, what, where, before, after) to each record.")
+    ] = False,
+    stats_file: Annotated[
+        Optional[Path], typer.Option("--stats", metavar="FILE", help="Write run statistics as JSON to FILE.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary or progress on stderr.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")
+    ] = False,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
+    ] = DEFAULT_MAX_BYTES,
+) -> None:
+    """Clean the text of every record: JSONL in, JSONL out, same order, other fields untouched."""
+    from .io.readers import InputError, expand_inputs, split_compression
+
+    if diff and (output is not None or rejects is not None):
+        _fail("--diff only prints the changes to stdout; it cannot be combined with -o/--output or --rejects")
+    if not inputs and _isatty(sys.stdin):
+        _fail("no input: give JSONL/.txt files or folders, or pipe JSONL into stdin ('-')")
+    try:
+        files = expand_inputs(inputs or [])
+    except InputError as e:
+        _fail(str(e))
+
+    out_path = None if output in (None, "-") else Path(output)
+    if diff:
+        rejects_path: Path | None = None
+    elif rejects is not None:
+        rejects_path = rejects
+    elif out_path is not None:
+        rejects_path = out_path.with_name(split_compression(out_path.name)[0] + ".rejects.jsonl")
+    else:
+        rejects_path = Path(STDOUT_REJECTS)
+    _check_paths(files, out_path, rejects_path, stats_file)
+
+    from .clean.pipeline import Cleaner
+    from .engine.local import Stats
+
+    stats = Stats()
+    _run(
+        files,
+        Cleaner(),
+        stats,
+        out_path=out_path,
+        rejects_path=rejects_path,
+        always_create_rejects=rejects is not None,
+        text_field=text_field,
+        id_field=id_field,
+        diff=diff,
+        explain=explain,
+        strict=strict,
+        quiet=quiet,
+        max_bytes=max_bytes,
+    )
+    stats.finish()
+    if stats_file is not None:
+        _write_stats(stats_file, stats)
+    if not quiet:
+        _print_summary(stats, rejects_path if stats.rejected and not diff else None, diff)
+    if not stats.balanced:
+        _fail(
+            f"record accounting mismatch: {stats.input_records} input records != "
+            f"{stats.output_records} output + {stats.rejected} rejected "
+            f"(changed {stats.changed} + unchanged {stats.unchanged}); this is a bug, please report it",
+            EXIT_ACCOUNTING,
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_paths(
+    files: list[InputFile], out_path: Path | None, rejects_path: Path | None, stats_path: Path | None
+) -> None:
+    """Refuse outputs that would overwrite an input or each other, or cannot be created."""
+    inputs = [f.path for f in files if f.path is not None]
+    named = [("output", out_path), ("rejects file", rejects_path), ("stats file", stats_path)]
+    seen: list[tuple[str, Path]] = []
+    for label, path in named:
+        if path is None:
+            continue
+        real = Path(os.path.realpath(path))
+        for p in inputs:
+            if real == Path(os.path.realpath(p)) or _same_file(path, p):
+                _fail(f"{label} {path} is also an input; refusing to overwrite it")
+        for other_label, other in seen:
+            if real == other:
+                _fail(f"{label} and {other_label} are the same path: {path}")
+        seen.append((label, real))
+        if path.is_dir():
+            _fail(f"{label} {path} is a folder")
+        if not real.parent.is_dir():
+            _fail(f"folder of the {label} does not exist: {path.parent}")
+
+
+def _run(
+    files: list[InputFile],
+    cleaner: object,
+    stats: Stats,
+    *,
+    out_path: Path | None,
+    rejects_path: Path | None,
+    always_create_rejects: bool,
+    text_field: str | None,
+    id_field: str | None,
+    diff: bool,
+    explain: bool,
+    strict: bool,
+    quiet: bool,
+    max_bytes: int,
+) -> None:
+    """Stream every input through the cleaner into the output and rejects writers."""
+    from .engine.local import run_clean
+    from .io.readers import read_inputs
+    from .io.writers import AtomicWriter, dumps_line
+
+    out = AtomicWriter(None if diff else out_path)
+    rejected = AtomicWriter(rejects_path) if rejects_path is not None else None
+    # A progress bar only where it cannot mix with records printed to the terminal.
+    show_progress = not quiet and _isatty(sys.stderr) and (out_path is not None or not _isatty(sys.stdout))
+    items = read_inputs(files, max_bytes=max_bytes)
+    outcomes = run_clean(
+        items, cleaner, stats=stats, text_field=text_field, id_field=id_field, explain=explain and not diff  # type: ignore[arg-type]
+    )
+    try:
+        with _progress(show_progress) as tick:
+            out.open()
+            for oc in outcomes:
+                if oc.rejected:
+                    if strict:
+                        raise _StrictStop(oc)
+                    if rejected is not None:
+                        rejected.write(dumps_line(oc.reject_record()))
+                    stats.rejected += 1
+                else:
+                    if diff:
+                        if oc.changed:
+                            out.write(_unified_diff(oc).encode("utf-8"))
+                    else:
+                        assert oc.record is not None
+                        out.write(dumps_line(oc.record, stdlib=oc.item.stdlib_json))
+                    stats.output_records += 1
+                tick(stats.input_records)
+        out.commit()
+        if rejected is not None and (rejected.is_open or always_create_rejects):
+            rejected.commit()
+    except _StrictStop as stop:
+        _discard(out, rejected)
+        oc = stop.outcome
+        where = f"{oc.item.source}:{oc.item.line}"
+        _fail(f"{where}: {oc.reason} (--strict: stopped at the first bad record; no output written)")
+    except OSError as e:
+        _discard(out, rejected)
+        _fail(f"cannot write output: {e}", EXIT_WRITE_ERROR)
+    except BaseException:
+        _discard(out, rejected)
+        raise
+
+
+def _discard(*writers: object) -> None:
+    for w in writers:
+        if w is not None:
+            w.discard()  # type: ignore[attr-defined]
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (ValueError, OSError):  # closed stream
+        return False
+
+
+def _unified_diff(oc: Outcome) -> str:
+    import difflib
+
+    assert oc.before is not None and oc.after is not None
+    lines = difflib.unified_diff(
+        oc.before.splitlines(),
+        oc.after.splitlines(),
+        fromfile=f"{oc.id} (original)",
+        tofile=f"{oc.id} (cleaned)",
+        lineterm="",
+    )
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int], None]]:
+    """Yield ``tick(records_done)``; a rich spinner with a count when enabled."""
+    if not enabled:
+        yield lambda done: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.completed:,} records"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("cleaning", total=None)
+
+        def tick(done: int) -> None:
+            if done % 64 == 0:  # updating per record would cost more than it shows
+                progress.update(task, completed=done)
+
+        yield tick
+
+
+def _write_stats(path: Path, stats: Stats) -> None:
+    import orjson
+
+    from .io.writers import open_output
+
+    try:
+        with open_output(path) as out:
+            out.write(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    except OSError as e:
+        _fail(f"cannot write stats file: {e}", EXIT_WRITE_ERROR)
+
+
+def _print_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True, highlight=False)
+    changed = "would change" if diff else "cleaned, changed"
+    records = Table(title="records", box=box.SIMPLE, title_justify="left")
+    records.add_column("outcome")
+    records.add_column("records", justify="right")
+    records.add_row(changed, f"{stats.changed:,}")
+    records.add_row("cleaned, unchanged", f"{stats.unchanged:,}")
+    records.add_row("rejected", f"{stats.rejected:,}")
+    records.add_row("input total", f"{stats.input_records:,}", end_section=True)
+    edits = Table(title="edits by stage", box=box.SIMPLE, title_justify="left")
+    edits.add_column("stage")
+    edits.add_column("edits", justify="right")
+    for stage, n in stats.edits_by_stage.items():
+        edits.add_row(stage, f"{n:,}")
+    edits.add_row("total", f"{sum(stats.edits_by_stage.values()):,}")
+    console.print(records)
+    console.print(edits)
+    console.print(
+        f"{stats.input_records:,} records in {stats.seconds:.2f} s ({stats.docs_per_second:,.1f} records/s)"
+    )
+    if rejects_path is not None:
+        console.print(f"{stats.rejected:,} rejected records written to {rejects_path}")
+    elif diff and stats.rejected:
+        console.print(f"{stats.rejected:,} records rejected (--diff writes no rejects file)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="newsclean")
+
+
+if __name__ == "__main__":
+    main()
