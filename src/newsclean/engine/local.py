@@ -7,9 +7,10 @@ the CLI drives: it takes reader :class:`~newsclean.io.readers.Item` s and yields
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # keep `import newsclean.engine.local` free of the heavy stages
     from ..clean.pipeline import Cleaner, CleanResult
@@ -238,8 +239,8 @@ def run_clean(
         new_id_field = id_field or "id"
         if id_name is None and new_id_field not in record:  # never overwrite, e.g. "id": null
             out = {new_id_field: f"{PurePath(item.source).name}:{item.line}", **out}
-        for e in result.edits:
-            stats.edits_by_stage[e.stage] = stats.edits_by_stage.get(e.stage, 0) + 1
+        for edit in result.edits:
+            stats.edits_by_stage[edit.stage] = stats.edits_by_stage.get(edit.stage, 0) + 1
         outcome = Outcome(item, shown_id, out, before=text, after=result.text, edits=result.edits)
         if outcome.changed:
             stats.changed += 1

@@ -11,9 +11,10 @@ import json
 import re
 import sys
 import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator, Literal, Sequence
+from typing import Any, BinaryIO, Literal
 
 import orjson
 
@@ -437,7 +438,7 @@ def read_file(f: InputFile, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[I
         yield from read_jsonl(decompressed_chunks(stream, f.compression), f.source, max_bytes=max_bytes)
         return
     try:
-        fh = open(f.path, "rb")
+        fh = open(f.path, "rb")  # noqa: SIM115 - closed below; only open errors are caught here
     except OSError as e:
         yield Item(f.source, 1, None, f"cannot open file: {e.strerror or e}", b"")
         return
