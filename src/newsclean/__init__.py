@@ -12,9 +12,10 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 # The stage modules are light (ftfy and the word list load on first use), so the
-# pipeline is imported eagerly; this also makes ``newsclean.clean`` the function
-# rather than the ``newsclean.clean`` sub-package of stages.
-from .clean.pipeline import Cleaner, CleanResult, clean, clean_text  # noqa: E402
+# pipeline is imported eagerly.  ``newsclean.clean`` is the sub-package of stages,
+# made callable: ``newsclean.clean(text)`` returns a CleanResult.
+from . import clean  # noqa: E402
+from .clean.pipeline import Cleaner, CleanResult, clean_text  # noqa: E402
 from .edits import Edit  # noqa: E402
 
 __all__ = ["clean_text", "clean", "Cleaner", "CleanResult", "Edit", "clean_records", "__version__"]

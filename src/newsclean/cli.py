@@ -117,10 +117,45 @@ def clean(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
     ] = DEFAULT_MAX_BYTES,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="jsonl (default), or text: each cleaned article as plain text under a '# id' line.",
+        ),
+    ] = "jsonl",
+    tweets: Annotated[
+        str,
+        typer.Option(
+            "--tweets",
+            metavar="MODE",
+            help="embedded (default): remove tweets in embed form (> quoted body + signature); "
+            "all: also tweets rendered as plain paragraphs and pic.twitter.com links; keep: none.",
+        ),
+    ] = "embedded",
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--skip",
+            metavar="STAGE",
+            help="Leave out a stage (repeatable): encoding, markup, lost_chars, embeds, glued, layout.",
+        ),
+    ] = None,
 ) -> None:
     """Clean the text of every record: JSONL in, JSONL out, same order, other fields untouched."""
     from .io.readers import InputError, expand_inputs, split_compression
 
+    if output_format not in ("jsonl", "text"):
+        _fail(f"--format must be jsonl or text, not {output_format!r}")
+    from .clean.pipeline import STAGES
+    from .clean.embeds import TWEET_MODES
+
+    if tweets not in TWEET_MODES:
+        _fail(f"--tweets must be one of {', '.join(TWEET_MODES)}, not {tweets!r}")
+    unknown = [name for name in skip or [] if name not in STAGES]
+    if unknown:
+        _fail(f"--skip: unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
     if diff and (output is not None or rejects is not None):
         _fail("--diff only prints the changes to stdout; it cannot be combined with -o/--output or --rejects")
     if not inputs and _isatty(sys.stdin):
@@ -147,7 +182,7 @@ def clean(
     stats = Stats()
     _run(
         files,
-        Cleaner(),
+        Cleaner(skip=skip or (), tweets=tweets),
         stats,
         out_path=out_path,
         rejects_path=rejects_path,
@@ -159,6 +194,7 @@ def clean(
         strict=strict,
         quiet=quiet,
         max_bytes=max_bytes,
+        as_text=output_format == "text",
     )
     stats.finish()
     if stats_file is not None:
@@ -220,6 +256,7 @@ def _run(
     strict: bool,
     quiet: bool,
     max_bytes: int,
+    as_text: bool = False,
 ) -> None:
     """Stream every input through the cleaner into the output and rejects writers."""
     from .engine.local import run_clean
@@ -248,6 +285,8 @@ def _run(
                     if diff:
                         if oc.changed:
                             out.write(_unified_diff(oc).encode("utf-8"))
+                    elif as_text:
+                        out.write(f"# {oc.id}\n\n{oc.after}\n\n".encode("utf-8"))
                     else:
                         assert oc.record is not None
                         out.write(dumps_line(oc.record, stdlib=oc.item.stdlib_json))

@@ -16,9 +16,6 @@ STAGE = "encoding"
 
 _CONFIG = None
 
-# Characters that only occur in mojibake or control junk.  ASCII text without
-# control characters cannot be mojibake, so the whole stage is skipped for it.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def _config():
@@ -46,10 +43,32 @@ def _config():
     return _CONFIG
 
 
+# Controls (C0 and C1), escapes, surrogates and U+FFFD-adjacent junk: ftfy's other
+# encoding-level fixes need one of these to do anything.
+_FTFY_TRIGGERS = re.compile(
+    r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\u206a-\u206f\ufeff\ufff9-\ufffc"
+    r"\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
+)
+
+
+# UTF-8 read as a single-byte code page always shows a lead byte as one of these:
+# Latin-1 and Latin Extended letters (Ã, Â, â, Ă: windows-1252/1250, latin-1,
+# MacRoman, cp437), Greek or Cyrillic (windows-1253/1251), math symbols (√:
+# MacRoman), box drawing (cp437).  Curly quotes, dashes and £
+# alone cannot be mojibake, so clean English text skips ftfy entirely.
+_MOJIBAKE_LETTERS = re.compile(r"[\u00c0-\u024f\u0370-\u04ff\u2200-\u22ff\u2500-\u259f]")
+
+
 def _needs_ftfy(text: str) -> bool:
-    if text.isascii():
-        return _CONTROL.search(text) is not None or "\x1b" in text
-    return True
+    """Could ftfy change this text?  Cheap checks that skip most clean text."""
+    if _FTFY_TRIGGERS.search(text):
+        return True
+    if text.isascii() or not _MOJIBAKE_LETTERS.search(text):
+        return False
+    from ftfy.badness import is_bad
+
+    # ftfy's own first test: text that does not look like mojibake is left as is.
+    return is_bad(text)
 
 
 def _line_edits(before: str, after: str, offset: int) -> list[Replacement]:

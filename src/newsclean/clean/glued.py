@@ -19,7 +19,7 @@ from . import wordlist
 
 STAGE = "glued"
 
-_TOKEN = re.compile(r"[A-Za-z]{3,60}")
+_MAX_TOKEN = 60
 _CASE_CHANGE = re.compile(r"[a-z][A-Z]")
 _COMMA_GLUE = re.compile(r"(?<=[a-z]),(?=[A-Z][a-z])")
 _NAME_PREFIXES = frozenset(
@@ -122,35 +122,52 @@ def _near_code(text: str, s: int, e: int) -> bool:
     return False
 
 
+def _token_at(text: str, i: int) -> tuple[int, int]:
+    """The letters-only token around position ``i`` (bounded: longer is no word)."""
+    s = i
+    while s > 0 and i - s < _MAX_TOKEN and _is_letter(text[s - 1]):
+        s -= 1
+    e = i + 1
+    while e < len(text) and e - i < _MAX_TOKEN and _is_letter(text[e]):
+        e += 1
+    return s, e
+
+
+def _is_letter(c: str) -> bool:
+    return ("a" <= c <= "z") or ("A" <= c <= "Z")
+
+
 def _glued_replacements(text: str) -> list[Replacement]:
     out: list[Replacement] = []
-    if _CASE_CHANGE.search(text) is None and _COMMA_GLUE.search(text) is None:
-        return out
     for m in _COMMA_GLUE.finditer(text):
         out.append(Replacement(m.start(), m.end(), ", ", "glued comma"))
-    # After a glued split that ends in a name ("byJohn"), the name's last word may
-    # carry the next word glued on ("Smithto"): follow the capitalised run.
-    run_end = -1
-    for m in _TOKEN.finditer(text):
-        s, e = m.span()
-        token = m.group(0)
-        in_run = s == run_end + 1 and text[run_end] == " "
-        run_end = -1
-        if _near_code(text, s, e):
+    last_end = -1
+    for m in _CASE_CHANGE.finditer(text):
+        if m.start() < last_end:
+            continue  # same token as the previous case change
+        s, e = _token_at(text, m.start())
+        last_end = e
+        if e - s >= _MAX_TOKEN or _near_code(text, s, e):
             continue
-        if _CASE_CHANGE.search(token):
-            words = _split_token(token)
-            if words:
-                out.append(Replacement(s, e, " ".join(words), "glued words"))
-                if words[-1][:1].isupper() and not words[-1].isupper():
-                    run_end = e
+        words = _split_token(text[s:e])
+        if not words:
             continue
-        if in_run and token[:1].isupper() and token[1:].islower():
+        out.append(Replacement(s, e, " ".join(words), "glued words"))
+        # After a glued name ("byJohn"), the name's last word may carry the next
+        # word glued on ("Smithto"): follow the capitalised run.
+        pos = e
+        while words[-1][:1].isupper() and not words[-1].isupper() and pos < len(text) and text[pos] == " ":
+            ns, ne = pos + 1, pos + 1
+            while ne < len(text) and ne - ns < _MAX_TOKEN and _is_letter(text[ne]):
+                ne += 1
+            token = text[ns:ne]
+            if not (token[:1].isupper() and token[1:].islower()) or _near_code(text, ns, ne):
+                break
             split = _split_name_and_word(token) if wordlist.zipf(token) < 1.5 else None
             if split is not None:
-                out.append(Replacement(s, e, " ".join(split), "glued words"))
-            else:
-                run_end = e
+                out.append(Replacement(ns, ne, " ".join(split), "glued words"))
+                break
+            words, pos = [token], ne
     return out
 
 

@@ -20,6 +20,7 @@ asked``.  U+FFFD is always damage, so it is restored wherever the context allows
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -38,25 +39,24 @@ EM, EN, ELLIPSIS, NBSP = "\u2014", "\u2013", "\u2026", "\u00a0"
 # Holes that a real question mark never makes in running text.  Each pattern is
 # a fixed-width look at one "?" so the search is linear.
 _CONTRACTION_HOLE = re.compile(r"[A-Za-z]\?(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
-_OTHER_HOLE = re.compile(
-    r"(?:^|(?<=[\s(]))\?[A-Za-z]"  # opening quote: " ?We"
-    r"|[a-z]\?[a-z]"  # inside a word or a dash between words
-    r"|[.,!]\?(?=\s|$)"  # closing quote after punctuation: "rights,? Smith"
-    r"|(?:^|(?<=\s))\?(?=[ \t]\S)",  # spaced dash: " ? " or a line-start "? Name"
-    re.MULTILINE,
-)
-_URLISH = re.compile(r"\S*(?:://|www\.|\.php|\.aspx?|\.html?|[=&/])\S*")
+_CONTRACTION_TAIL = re.compile(r"(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
+_TOKEN = re.compile(r"\S+")
+_URL_MARKERS = ("://", "www.", ".php", ".asp", ".htm", "=", "&", "/")
 
 
 def _url_spans(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _URLISH.finditer(text) if "?" in m.group(0)]
+    """Spans of whitespace-delimited tokens that look like links and contain a ``?``."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        if "?" in tok and any(marker in tok for marker in _URL_MARKERS):
+            out.append(m.span())
+    return out
 
 
 def _in_spans(i: int, spans: list[tuple[int, int]]) -> bool:
-    for a, b in spans:
-        if a <= i < b:
-            return True
-    return False
+    k = bisect.bisect_right(spans, (i, float("inf"))) - 1
+    return k >= 0 and spans[k][0] <= i < spans[k][1]
 
 
 def looks_lossy(text: str) -> bool:
@@ -71,21 +71,44 @@ def looks_lossy(text: str) -> bool:
     """
     if "?" not in text:
         return False
-    urls = _url_spans(text) if ("/" in text or "=" in text or "www" in text) else []
-    strong = 0
-    for m in _CONTRACTION_HOLE.finditer(text):
-        if not _in_spans(m.start() + 1, urls):
-            strong += 1
-            if strong >= 1:
-                return True
+    urls: list[tuple[int, int]] | None = None
     weak = 0
-    for m in _OTHER_HOLE.finditer(text):
-        q = m.start() + m.group(0).index("?")
-        if not _in_spans(q, urls):
-            weak += 1
-            if weak >= 2:
-                return True
+    i = text.find("?")
+    while i >= 0:
+        kind = _hole_kind(text, i)
+        if kind is not None:
+            if urls is None:  # only texts with candidate holes pay for the link scan
+                urls = _url_spans(text) if ("/" in text or "=" in text or "www" in text) else []
+            if not _in_spans(i, urls):
+                if kind == "strong":
+                    return True
+                weak += 1
+                if weak >= 2:
+                    return True
+        i = text.find("?", i + 1)
     return False
+
+
+def _is_ascii_letter(c: str) -> bool:
+    return ("a" <= c <= "z") or ("A" <= c <= "Z")
+
+
+def _hole_kind(text: str, i: int) -> str | None:
+    """``strong`` for an apostrophe hole (``it?s``), ``weak`` for other holes a real
+    question mark does not make, None for what may be a question mark."""
+    before = text[i - 1] if i > 0 else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if _is_ascii_letter(before) and _CONTRACTION_TAIL.match(text, i + 1):
+        return "strong"
+    if (before == "" or before.isspace() or before == "(") and _is_ascii_letter(after):
+        return "weak"  # opening quote: " ?We"
+    if "a" <= before <= "z" and "a" <= after <= "z":
+        return "weak"  # inside a word, or a dash between words
+    if before and before in ".,!" and (after == "" or after.isspace()):
+        return "weak"  # closing quote after punctuation: "rights,? Smith"
+    if (before == "" or before.isspace()) and after in (" ", "\t") and text[i + 2 : i + 3].strip():
+        return "weak"  # spaced dash, or "? Name" at a line start
+    return None
 
 
 # ---------------------------------------------------------------- doc style
@@ -131,11 +154,11 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     for i in holes:
         if 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha():
             j = i
-            while j > 0 and text[j - 1].isalpha():
+            while j > 0 and i - j < _MAX_WORD and text[j - 1].isalpha():
                 j -= 1
             left = text[j:i]
             k = i + 1
-            while k < len(text) and text[k].isalpha():
+            while k < len(text) and k - i < _MAX_WORD and text[k].isalpha():
                 k += 1
             right = text[i + 1 : k]
             if right.lower() in _SUFFIXES or wordlist.accented_word(left + lossy_char + right):
@@ -151,6 +174,9 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
 # ---------------------------------------------------------------- classification
 
 _SUFFIXES = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
+# Every look around a hole is bounded: a "word" longer than this is no word, and
+# bounding keeps the stage linear on adversarial runs such as "a?a?a?...".
+_MAX_WORD = 48
 _ELISIONS = frozenset({"em", "til", "cause", "n", "tis", "twas", "bout", "round", "nother"})
 _OPENERS = set(" \t\n\r([{/\u2014\u2013-" + LDQUO + LSQUO + NBSP)
 _CLOSING_PUNCT = set(".,!?;:)" + APOS + RDQUO + ELLIPSIS)
@@ -159,10 +185,10 @@ _CLOSING_PUNCT = set(".,!?;:)" + APOS + RDQUO + ELLIPSIS)
 def _word_around(text: str, i: int, lost: str) -> tuple[int, int]:
     """Span of the letters-and-holes token containing position ``i``."""
     a = i
-    while a > 0 and (text[a - 1].isalpha() or text[a - 1] == lost):
+    while a > 0 and i - a < _MAX_WORD and (text[a - 1].isalpha() or text[a - 1] == lost):
         a -= 1
     b = i + 1
-    while b < len(text) and (text[b].isalpha() or text[b] == lost):
+    while b < len(text) and b - i < _MAX_WORD and (text[b].isalpha() or text[b] == lost):
         b += 1
     return a, b
 
@@ -201,9 +227,8 @@ class _Restorer:
             nl = self.text.find("\n", i)
             if 0 <= nl < end:
                 end = nl
-        for j in self.holes:
-            if j <= i:
-                continue
+        for n in range(bisect.bisect_right(self.holes, i), len(self.holes)):
+            j = self.holes[n]
             if j >= end:
                 break
             prev = self.text[j - 1]
@@ -220,7 +245,7 @@ class _Restorer:
         if self.open_at < 0 or i - self.open_at > 300 or re.search(r"[.!?]\s", self.text[self.open_at : i]):
             return True
         j = i - 1
-        while j >= 0 and self.text[j] in " \t(":
+        while j >= 0 and i - j < _MAX_WORD and self.text[j] in " \t(":
             j -= 1
         if j < 0:
             return True
@@ -265,7 +290,7 @@ class _Restorer:
         word, z = found
         bare = token.replace(self.lost, "")
         at_end = b == i + 1
-        if at_end and self.lost == "?":
+        if at_end:
             # "Is it true?" must stay a question: only rare, non-word stems take an accent.
             if z < 2.0 or wordlist.zipf(bare) >= 3.0:
                 return False
@@ -298,7 +323,7 @@ class _Restorer:
             a, b = _word_around(text, i, lost)
             left = text[a:i]
             k = i + 1
-            while k < len(text) and text[k].isalpha():
+            while k < len(text) and k - i < _MAX_WORD and text[k].isalpha():
                 k += 1
             right = text[i + 1 : k]
             if right.lower() in _SUFFIXES and (right.lower() != "t" or left.lower().endswith("n")):
@@ -406,13 +431,13 @@ class _Restorer:
     def _next_is_word(self, k: int) -> bool:
         """Is the token starting at ``k`` a plain word (not a link such as pic.twitter.com)?"""
         end = k
-        while end < len(self.text) and not self.text[end].isspace():
+        while end < len(self.text) and end - k < _MAX_WORD and not self.text[end].isspace():
             end += 1
         return self.text[k:end].rstrip(".,;:!?)").replace(self.lost, "").isalpha()
 
     def _is_suffix_token(self, i: int) -> bool:
         k = i + 1
-        while k < len(self.text) and self.text[k].isalpha():
+        while k < len(self.text) and k - i < _MAX_WORD and self.text[k].isalpha():
             k += 1
         return self.text[i + 1 : k] in ("s", "re", "ve", "ll", "d", "m") and (k == len(self.text) or not self.text[k].isalnum())
 
@@ -426,10 +451,10 @@ class _Restorer:
     def _ellipsis_context(self, i: int) -> bool:
         """A spaced hole after a comma or next to square brackets is an ellipsis."""
         j = i - 1
-        while j >= 0 and self.text[j] == " ":
+        while j >= 0 and i - j < _MAX_WORD and self.text[j] == " ":
             j -= 1
         k = i + 1
-        while k < len(self.text) and self.text[k] == " ":
+        while k < len(self.text) and k - i < _MAX_WORD and self.text[k] == " ":
             k += 1
         before = self.text[j] if j >= 0 else ""
         after = self.text[k] if k < len(self.text) else ""
@@ -437,7 +462,7 @@ class _Restorer:
 
     def _run_ends_in_letter(self, i: int) -> bool:
         j = i
-        while j < len(self.text) and self.text[j] == self.lost:
+        while j < len(self.text) and j - i < _MAX_WORD and self.text[j] == self.lost:
             j += 1
         return j < len(self.text) and self.text[j].isalpha()
 
