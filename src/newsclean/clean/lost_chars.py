@@ -40,23 +40,20 @@ EM, EN, ELLIPSIS, NBSP = "\u2014", "\u2013", "\u2026", "\u00a0"
 # a fixed-width look at one "?" so the search is linear.
 _CONTRACTION_HOLE = re.compile(r"[A-Za-z]\?(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
 _CONTRACTION_TAIL = re.compile(r"(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
-_TOKEN = re.compile(r"\S+")
 _URL_MARKERS = ("://", "www.", ".php", ".asp", ".htm", "=", "&", "/")
+_MAX_URL = 2048
 
 
-def _url_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of whitespace-delimited tokens that look like links and contain a ``?``."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        tok = m.group(0)
-        if "?" in tok and any(marker in tok for marker in _URL_MARKERS):
-            out.append(m.span())
-    return out
-
-
-def _in_spans(i: int, spans: list[tuple[int, int]]) -> bool:
-    k = bisect.bisect_right(spans, (i, float("inf"))) - 1
-    return k >= 0 and spans[k][0] <= i < spans[k][1]
+def _in_url(text: str, i: int) -> bool:
+    """Is position ``i`` inside a whitespace-delimited token that looks like a link?"""
+    a = i
+    while a > 0 and i - a < _MAX_URL and not text[a - 1].isspace():
+        a -= 1
+    b = i + 1
+    while b < len(text) and b - i < _MAX_URL and not text[b].isspace():
+        b += 1
+    token = text[a:b]
+    return any(marker in token for marker in _URL_MARKERS)
 
 
 def looks_lossy(text: str) -> bool:
@@ -71,15 +68,13 @@ def looks_lossy(text: str) -> bool:
     """
     if "?" not in text:
         return False
-    urls: list[tuple[int, int]] | None = None
+    linkish = "/" in text or "=" in text or "www" in text
     weak = 0
     i = text.find("?")
     while i >= 0:
         kind = _hole_kind(text, i)
         if kind is not None:
-            if urls is None:  # only texts with candidate holes pay for the link scan
-                urls = _url_spans(text) if ("/" in text or "=" in text or "www" in text) else []
-            if not _in_spans(i, urls):
+            if not (linkish and _in_url(text, i)):
                 if kind == "strong":
                     return True
                 weak += 1
@@ -171,6 +166,51 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     return _Style(spaced, word_gap, "\u20ac" if euros > pounds else "\u00a3")
 
 
+# ---------------------------------------------------------------- language
+
+# ASCII-only function words (accents are what is lost), chosen to be distinctive.
+_STOPWORDS = {
+    "en": "the of and to is that for it with was on by this are from have at not they which you his her".split(),
+    "it": "il di che della per non una sono anche gli nel alla con del questo come dei delle nella lo ma ha".split(),
+    "pt": "que os uma para com nos mais pelo pela ao dos das como mas ou seu sua foi tem ser muito isso em".split(),
+    "es": "el los las que del por una con para como pero sus es muy en lo al le y un se".split(),
+    "fr": "le les des est une pour dans pas qui sur avec sont ce ces aux du au et il elle nous vous ne par".split(),
+    "de": "der die das und ist nicht mit sich auch ein eine dem den von zu auf im sie wir ich wird bei nach".split(),
+    "nl": "het een van en op dat niet met voor zijn aan ook er maar om als bij nog wel te".split(),
+}
+_STOP_INDEX: dict[str, list[str]] = {}
+for _lang, _words in _STOPWORDS.items():
+    for _w in _words:
+        _STOP_INDEX.setdefault(_w, []).append(_lang)
+_WORD = re.compile(r"[A-Za-z]+")
+# Elided articles and prepositions before a vowel: l’originale, d’ingresso, qu’il.
+_ELISIONS_BEFORE_VOWEL = {
+    "it": {"l", "d", "c", "un", "all", "dell", "dall", "nell", "sull", "quest", "quell", "gl", "m", "t", "s", "v"},
+    "fr": {"l", "d", "c", "j", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"},
+}
+
+
+def detect_language(text: str, sample: int = 4000) -> str:
+    """A coarse guess of the language from ASCII function words (accents may be lost).
+
+    >>> detect_language("Il titolo della serie non ? stato annunciato, ma la data di uscita ? una "
+    ...                 "delle notizie che gli appassionati aspettano con ansia anche per il remake del film")
+    'it'
+    >>> detect_language("The council said that it would meet on Tuesday")
+    'en'
+    """
+    counts = dict.fromkeys(_STOPWORDS, 0)
+    n = 0
+    for m in _WORD.finditer(text, 0, min(len(text), sample)):
+        n += 1
+        for lang in _STOP_INDEX.get(m.group(0).lower(), ()):
+            counts[lang] += 1
+    best = max(counts, key=lambda k: counts[k])
+    if best != "en" and counts[best] >= 8 and counts[best] > 1.5 * counts["en"] and counts[best] >= 0.08 * n:
+        return best
+    return "en"
+
+
 # ---------------------------------------------------------------- classification
 
 _SUFFIXES = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
@@ -197,15 +237,23 @@ class _Restorer:
     def __init__(self, text: str, lost: str, holes: list[int], wrapped: bool):
         self.text = text
         self.lost = lost
+        self.lang = detect_language(text)
         self.holes = holes
         self.hole_set = set(holes)
         self.wrapped = wrapped
-        self.style = _doc_style(text, holes, lost)
+        self._style: _Style | None = None
         self.out: dict[int, tuple[str, str]] = {}  # position -> (char, what)
         self.stack: list[str] = []  # open quotes in the current paragraph
         self.word_done: set[int] = set()
         self.open_at = -1
         self.last_hole = -1
+
+    @property
+    def style(self) -> _Style:
+        # Computed on first need: most holes are apostrophes and quotes.
+        if self._style is None:
+            self._style = _doc_style(self.text, self.holes, self.lost)
+        return self._style
 
     # -- helpers
     def char_before(self, i: int) -> str:
@@ -284,13 +332,15 @@ class _Restorer:
         pattern = token.replace(self.lost, wordlist.LOST)
         if len(token) < 2 or token.count(self.lost) > 4:
             return False
-        found = wordlist.accented_word(pattern)
+        found = wordlist.accented_word(pattern, self.lang)
         if found is None:
             return False
         word, z = found
         bare = token.replace(self.lost, "")
         at_end = b == i + 1
-        if at_end:
+        if self.lang != "en" and z >= 9.0:
+            pass  # a word of the text's own language
+        elif at_end:
             # "Is it true?" must stay a question: only rare, non-word stems take an accent.
             if z < 2.0 or wordlist.zipf(bare) >= 3.0:
                 return False
@@ -334,6 +384,9 @@ class _Restorer:
                 return
             if len(left) == 1 and left in "ODL" and right[:1].isupper():
                 self.set(i, APOS, "apostrophe")  # O’Brien, D’Angelo
+                return
+            if left.lower() in _ELISIONS_BEFORE_VOWEL.get(self.lang, ()) and right[:1].lower() in "aeiouh":
+                self.set(i, APOS, "apostrophe")  # l’originale, qu’il
                 return
             if self.try_accent(i):
                 return
@@ -412,12 +465,20 @@ class _Restorer:
                 else:
                     self.set(i, self.style.currency, "currency sign")
                 return
+            if R in (" ", "\t") and self.lang != "en" and L == " " and self._between_lower_words(i):
+                single = wordlist.accented_word(wordlist.LOST, self.lang)
+                if single is not None:
+                    self.set(i, single[0], "accented letter")  # Italian "è", Portuguese "é"
+                    return
             if R in (" ", "\t"):
-                rest = text[i + 2 : text.find("\n", i) if "\n" in text[i:] else len(text)]
+                nl = text.find("\n", i)
+                rest = text[i + 2 : nl if nl >= 0 else len(text)]
                 if line_start and re.match(r"(?:19|20)\d\d\b", rest):
                     self.set(i, "\u00a9", "copyright sign")
+                elif line_start and "(@" in rest:
+                    self.set(i, EM, "dash")  # "? Washington Post Live (@postlive)": tweets sign with em
                 elif line_start:
-                    self.set(i, EM, "dash")  # "? Washington Post Live (@postlive)"
+                    self.set(i, self.style.spaced_dash, "dash")
                 elif self._ellipsis_context(i):
                     self.set(i, ELLIPSIS, "ellipsis")
                 else:
@@ -427,6 +488,11 @@ class _Restorer:
                 self.set(i, ELLIPSIS, "ellipsis")
                 return
             return
+
+    def _between_lower_words(self, i: int) -> bool:
+        before = self.text[max(0, i - 2) : i - 1]
+        after = self.text[i + 2 : i + 3]
+        return before.isalpha() and before.islower() and after.isalpha() and after.islower()
 
     def _next_is_word(self, k: int) -> bool:
         """Is the token starting at ``k`` a plain word (not a link such as pic.twitter.com)?"""
@@ -487,9 +553,8 @@ def _is_wrapped(text: str) -> bool:
 def _restore(text: str, lost: str) -> list[Replacement]:
     holes = _holes(text, lost)
     if lost == "?":
-        urls = _url_spans(text)
-        if urls:
-            holes = [i for i in holes if not _in_spans(i, urls)]
+        if "/" in text or "=" in text or "www" in text:
+            holes = [i for i in holes if not _in_url(text, i)]
     if not holes:
         return []
     r = _Restorer(text, lost, holes, _is_wrapped(text))

@@ -15,28 +15,41 @@ import threading
 _LOCK = threading.Lock()
 _FREQ: dict[str, float] | None = None
 _ACCENTED: dict[str, str] | None = None
+_FOREIGN: dict[str, dict[str, str]] = {}  # language -> accent index, for non-English texts
 
 LOST = "?"  # the placeholder used in accent keys
 
 
 def _load() -> None:
-    global _FREQ, _ACCENTED
+    global _FREQ
     with _LOCK:
-        if _FREQ is not None:
-            return
-        import wordfreq
+        if _FREQ is None:
+            import wordfreq
 
-        freq = wordfreq.get_frequency_dict("en", "large")
-        accented: dict[str, tuple[float, str]] = {}
-        for word, f in freq.items():
-            if word.isascii() or not word.isalpha():
-                continue
-            key = "".join(c if c.isascii() else LOST for c in word)
-            best = accented.get(key)
-            if best is None or f > best[0]:
-                accented[key] = (f, word)
-        _ACCENTED = {k: w for k, (f, w) in accented.items()}
-        _FREQ = freq
+            _FREQ = wordfreq.get_frequency_dict("en", "large")
+
+
+def _accent_index(freq: dict[str, float]) -> dict[str, str]:
+    best: dict[str, tuple[float, str]] = {}
+    for word, f in freq.items():
+        if word.isascii() or not word.isalpha():
+            continue
+        key = "".join(c if c.isascii() else LOST for c in word)
+        seen = best.get(key)
+        if seen is None or f > seen[0]:
+            best[key] = (f, word)
+    return {k: w for k, (f, w) in best.items()}
+
+
+def _load_accented() -> None:
+    # Built on first need only: most texts never need an accented letter restored.
+    global _ACCENTED
+    if _FREQ is None:
+        _load()
+    with _LOCK:
+        if _ACCENTED is not None:
+            return
+        _ACCENTED = _accent_index(_FREQ)  # type: ignore[arg-type]
 
 
 def zipf(word: str) -> float:
@@ -51,10 +64,23 @@ def zipf(word: str) -> float:
     return math.log10(f) + 9 if f else 0.0
 
 
-def accented_word(pattern: str) -> tuple[str, float] | None:
+def _foreign_index(lang: str) -> dict[str, str]:
+    with _LOCK:
+        index = _FOREIGN.get(lang)
+        if index is None:
+            import wordfreq
+
+            index = _accent_index(wordfreq.get_frequency_dict(lang, "large"))
+            _FOREIGN[lang] = index
+        return index
+
+
+def accented_word(pattern: str, lang: str = "en") -> tuple[str, float] | None:
     """The most common word whose non-ASCII letters sit where ``pattern`` has ``?``.
 
-    The case of ``pattern`` is carried over.  Returns the word and its Zipf frequency.
+    The case of ``pattern`` is carried over.  Returns the word and its Zipf
+    frequency (in English; 9.0 stands for "found in the ``lang`` word list").
+    For ``lang`` other than English, that language's list is asked first.
 
     >>> accented_word("caf?")
     ('café', 3.75)
@@ -62,16 +88,26 @@ def accented_word(pattern: str) -> tuple[str, float] | None:
     'JOSÉ'
     >>> accented_word("Microsoft?s") is None
     True
+    >>> accented_word("n?o", "pt")[0]
+    'não'
     """
-    if _ACCENTED is None:
-        _load()
-    word = _ACCENTED.get(pattern.lower())  # type: ignore[union-attr]
+    key = pattern.lower()
+    word = None
+    z = 0.0
+    if lang != "en":
+        word = _foreign_index(lang).get(key)
+        z = 9.0 if word else 0.0
     if word is None:
-        return None
+        if _ACCENTED is None:
+            _load_accented()
+        word = _ACCENTED.get(key)  # type: ignore[union-attr]
+        if word is None:
+            return None
+        z = round(zipf(word), 2)
     out = []
     for i, (p, w) in enumerate(zip(pattern, word)):
-        # A lost word-initial letter is a capital in practice (Álvaro, Éric, Óscar).
-        upper = p.isupper() or (p == LOST and (pattern.isupper() or i == 0))
+        # A lost word-initial letter in English is a capital in practice (Álvaro,
+        # Éric, Óscar); in other languages it is as often a common word (único).
+        upper = p.isupper() or (p == LOST and (pattern.isupper() or (i == 0 and lang == "en")))
         out.append(w.upper() if upper else w)
-    restored = "".join(out)
-    return restored, round(zipf(word), 2)
+    return "".join(out), z
