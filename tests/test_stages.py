@@ -333,3 +333,43 @@ def test_layout_leaves_unwrapped_text_alone(text):
 
 def test_layout_whitespace_tidy():
     assert fix_layout("  Start\r\nline  \n\n\n\nEnd  ") == "Start\nline\n\nEnd"
+
+
+# ---------------------------------------------------------------- whole HTML pages and the ftfy gate
+
+
+def test_html_document_becomes_paragraphs():
+    page = (
+        "<!DOCTYPE html><html><head><title>x</title><style>p{}</style></head><body>"
+        "<h1>Council backs plan</h1><p>The council&#8217;s vote was <b>7&ndash;2</b>.</p>"
+        "<script>track()</script><p>Work starts in May.</p></body></html>"
+    )
+    assert strip_markup(page) == "Council backs plan\n\nThe council’s vote was 7–2.\n\nWork starts in May."
+
+
+def test_deeply_nested_html_is_handled():
+    page = "<html><body>" + "<div>" * 5000 + "deep text" + "</div>" * 5000 + "</body></html>"
+    assert strip_markup(page) == "deep text"
+
+
+def _mojibake(s: str, codec: str) -> str:
+    return s.encode("utf-8").decode(codec, errors="replace")
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "latin-1", "mac_roman", "cp437", "cp1250", "cp1251"])
+def test_encoding_fast_path_agrees_with_ftfy(codec):
+    # The stage skips ftfy where mojibake is impossible; wherever ftfy would act,
+    # the stage must give exactly ftfy's answer.
+    import ftfy
+
+    from newsclean.clean.encoding import _config
+
+    originals = [
+        "Microsoft’s “national law” — café, naïve, São Paulo, Zürich, £5, €10, 1–2, …",
+        "Weizsäcker and Peña said: «très bien» ½ µ ° ±",
+        "plain ascii with a € sign",
+    ]
+    for original in originals:
+        broken = _mojibake(original, codec)
+        assert fix_encoding(broken) == ftfy.fix_text(broken, _config())
+        assert fix_encoding(original) == ftfy.fix_text(original, _config())

@@ -423,6 +423,10 @@ class _Restorer:
                     return
                 if L.isalpha():
                     a, b = _word_around(text, i, lost)
+                    word = text[a:i]
+                    if word.lower().endswith("in") and self._dropped_g(word):
+                        self.set(i, APOS, "apostrophe")  # a dropped g: Takin’ It to the Streets
+                        return
                     nxt = text[i + 2 : i + 4] if R == " " else ""
                     if text[a:i].endswith("s") and self._next_is_word(i + 2) and (
                         nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())
@@ -488,6 +492,11 @@ class _Restorer:
                 self.set(i, ELLIPSIS, "ellipsis")
                 return
             return
+
+    @staticmethod
+    def _dropped_g(word: str) -> bool:
+        z = wordlist.zipf(word)
+        return len(word) >= 4 and z < 4.0 and wordlist.zipf(word + "g") >= z + 1.5
 
     def _between_lower_words(self, i: int) -> bool:
         before = self.text[max(0, i - 2) : i - 1]

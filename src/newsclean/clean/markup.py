@@ -123,6 +123,59 @@ def _tag_replacements(text: str) -> list[Replacement]:
     return out
 
 
+# ---------------------------------------------------------------- whole HTML documents
+
+_DOCUMENT_START = re.compile(r"<(?:!doctype|html|head|body)\b", re.IGNORECASE)
+_HTML_BLOCKS = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr table tbody thead section article header footer "
+    "figure hr dl dt dd main aside nav pre title".split()
+)
+_HTML_DROP = ("script", "style", "noscript", "template", "svg", "iframe", "head", "form", "figcaption")
+_HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
+
+
+def _looks_like_html_document(text: str) -> bool:
+    """A page rather than text with leftovers: a document start, or tag-dense text."""
+    if _DOCUMENT_START.search(text, 0, 4000):
+        return True
+    if text.count("<") < 20:
+        return False
+    tags = _TAG.findall(text)
+    return len(tags) >= 20 and len(tags) * 12 >= len(text) * 0.1
+
+
+def html_to_text(text: str) -> str | None:
+    """The readable text of an HTML page: paragraphs for block elements, no scripts.
+
+    Uses beautifulsoup4 with the standard library's parser.  Returns None when the
+    page cannot be parsed (then the leftover patterns below still apply).
+
+    >>> html_to_text("<html><body><h1>Title</h1><p>One &amp; <b>two</b>.</p><script>x()</script></body></html>")
+    'Title\\n\\nOne & two.'
+    """
+    try:
+        from bs4 import BeautifulSoup, NavigableString, Tag
+        from bs4.element import Comment, Doctype, ProcessingInstruction
+
+        soup = BeautifulSoup(text, "html.parser")
+        parts: list[str] = []
+        for node in soup.descendants:
+            if isinstance(node, (Comment, Doctype, ProcessingInstruction)):
+                continue
+            if isinstance(node, NavigableString):
+                if any(p.name in _HTML_DROP for p in node.parents if isinstance(p, Tag)):
+                    continue
+                parts.append(_HTML_SPACE.sub(" ", str(node)))
+            elif isinstance(node, Tag) and node.name in _HTML_BLOCKS:
+                parts.append("\n" if node.name == "br" else "\n\n")
+        out = "".join(parts)
+    except (RecursionError, ValueError, AssertionError):
+        return None
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", out))
+    lines = "\n\n".join(p for p in paragraphs if p)
+    return lines
+
+
 # ---------------------------------------------------------------- brackets
 
 _EMPTY_LINK = re.compile(r"\[ ?\]")
@@ -254,6 +307,11 @@ def strip_markup_and_explain(text: str) -> tuple[str, list[Edit]]:
     if not _has_markup(text):
         return text, []
     edits: list[Edit] = []
+    if "<" in text and _looks_like_html_document(text):
+        page_text = html_to_text(text)
+        if page_text is not None:
+            text, e = apply_replacements(text, STAGE, [Replacement(0, len(text), page_text, "html document")])
+            edits += e
     # Entities first: "&lt;p&gt;" becomes a tag that the next pass removes, so a
     # second run has nothing left to do.
     text, e = apply_replacements(text, STAGE, _entity_replacements(text))
