@@ -188,6 +188,7 @@ def test_glued_words_split(before, after):
         "McCririck, MacBride, DiCaprio, VanderMeer and O'Brien",
         "@BradSmi and #postLive and getElementById() and file.jsonFormat",
         "MarketAxess, PowderJect and miniMIXA",
+        "DaimerChrysler's profits and AztraZeneca shares",
         "WiFi and WiMAX with eBay and PhD",
     ],
 )
@@ -373,3 +374,32 @@ def test_encoding_fast_path_agrees_with_ftfy(codec):
         broken = _mojibake(original, codec)
         assert fix_encoding(broken) == ftfy.fix_text(broken, _config())
         assert fix_encoding(original) == ftfy.fix_text(original, _config())
+
+
+# ---------------------------------------------------------------- lost characters in other languages
+
+ITALIAN = (
+    "Il titolo della serie non ? ancora stato annunciato, ma la data di uscita ? una delle notizie "
+    "che gli appassionati aspettano con ansia. Il remake sar? su Netflix, e l?originale degli anni ?80 "
+    "resta il pi? amato: lo faranno i produttori de ?Il Signore degli Anelli??\n\nE per chi non lo "
+    "sapesse, il film ? stato girato in Italia con una troupe che ha lavorato anche per la serie."
+)
+
+
+def test_italian_text_gets_italian_letters():
+    out = restore_lost_characters(ITALIAN)
+    assert "non è ancora" in out and "sarà su Netflix" in out and "il più amato" in out
+    assert "l’originale degli anni ’80" in out
+    # Outside English the question mark follows the closing quote.
+    assert "“Il Signore degli Anelli”?" in out
+
+
+def test_portuguese_words_from_the_portuguese_list():
+    text = (
+        "Viver uma verdadeira experi?ncia amorosa ? um dos maiores prazeres da vida. Queremos ser amados "
+        "e n?o nos amamos, queremos ser compreendidos e n?o nos compreendemos. Cada um ? o ?nico "
+        "respons?vel pelas suas pr?prias necessidades, mas isso tem um pre?o para todos os que querem."
+    )
+    out = restore_lost_characters(text)
+    for word in ("experiência", "não", "único", "responsável", "próprias", "preço"):
+        assert word in out, word

@@ -95,7 +95,9 @@ def _split_token(token: str) -> list[str] | None:
                 words.append(piece)
                 continue
             split = _split_name_and_word(piece)
-            if split is not None:
+            # Inside a CamelCase token only a function word may be glued to a name
+            # ("Amazonhave"): "DaimerChrysler" and "AztraZeneca" are misspelt names.
+            if split is not None and wordlist.zipf(split[1]) >= VERY_COMMON:
                 words.extend(split)
                 lower_evidence = True
             elif len(piece) >= 3 and piece[1:].islower():

@@ -206,7 +206,7 @@ def detect_language(text: str, sample: int = 4000) -> str:
         for lang in _STOP_INDEX.get(m.group(0).lower(), ()):
             counts[lang] += 1
     best = max(counts, key=lambda k: counts[k])
-    if best != "en" and counts[best] >= 8 and counts[best] > 1.5 * counts["en"] and counts[best] >= 0.08 * n:
+    if best != "en" and counts[best] >= 8 and counts[best] > 1.1 * counts["en"] and counts[best] >= 0.06 * n:
         return best
     return "en"
 
@@ -338,8 +338,11 @@ class _Restorer:
         word, z = found
         bare = token.replace(self.lost, "")
         at_end = b == i + 1
-        if self.lang != "en" and z >= 9.0:
-            pass  # a word of the text's own language
+        if self.lang != "en":
+            # In the text's own language: the accented word must be the likelier
+            # reading (único rather than “nico, but “Il rather than èil).
+            if z < 1.5 or z <= wordlist.zipf_in(bare, self.lang):
+                return False
         elif at_end:
             # "Is it true?" must stay a question: only rare, non-word stems take an accent.
             if z < 2.0 or wordlist.zipf(bare) >= 3.0:
@@ -406,10 +409,14 @@ class _Restorer:
                 self.set(i, EM, "dash")
                 return
             if R == lost:
-                # "Why??": a real question mark closed by a lost quote (the next hole),
-                # or a nested single quote closing first.
+                # "Why??": a real question mark closed by a lost quote (the next hole).
+                # Other languages put the question mark after the closing quote:
+                # «Il Signore degli Anelli»?
                 if fffd:
                     self.close_quote(i)
+                elif self.lang != "en" and self.stack and text[i + 2 : i + 3] != lost:
+                    self.close_quote(i)
+                    self.word_done.add(i + 1)  # the real question mark
                 return
             if R in blank or R in ".,;:!)\"'":
                 if self.stack:
@@ -457,13 +464,16 @@ class _Restorer:
                 if token in _ELISIONS:
                     self.set(i, APOS, "apostrophe")
                     return
-                if R.isalpha() and wordlist.zipf(text[i + 1 : b].replace(lost, "")) < 1.0 and self.try_accent(i):
+                bare = text[i + 1 : b].replace(lost, "")
+                if R.isalpha() and (self.lang != "en" or wordlist.zipf(bare) < 1.0) and self.try_accent(i):
                     return
                 self.open_quote(i)
                 return
             if R.isdigit():
-                if re.match(r"\d\ds\b", text[i + 1 : i + 5]):
-                    self.set(i, APOS, "apostrophe")  # the ’90s
+                if re.match(r"\d\ds\b", text[i + 1 : i + 5]) or (
+                    self.lang != "en" and re.match(r"\d\d(?![\d.,])", text[i + 1 : i + 4])
+                ):
+                    self.set(i, APOS, "apostrophe")  # the ’90s, gli anni ’80
                 elif line_start and re.match(r"(?:19|20)\d\d\b", text[i + 1 : i + 6]):
                     self.set(i, "\u00a9", "copyright sign")
                 else:

@@ -64,23 +64,42 @@ def zipf(word: str) -> float:
     return math.log10(f) + 9 if f else 0.0
 
 
+_FOREIGN_FREQ: dict[str, dict[str, float]] = {}
+
+
+def _foreign_freq(lang: str) -> dict[str, float]:
+    with _LOCK:
+        freq = _FOREIGN_FREQ.get(lang)
+        if freq is None:
+            import wordfreq
+
+            freq = _FOREIGN_FREQ[lang] = wordfreq.get_frequency_dict(lang, "large")
+        return freq
+
+
 def _foreign_index(lang: str) -> dict[str, str]:
+    freq = _foreign_freq(lang)
     with _LOCK:
         index = _FOREIGN.get(lang)
         if index is None:
-            import wordfreq
-
-            index = _accent_index(wordfreq.get_frequency_dict(lang, "large"))
-            _FOREIGN[lang] = index
+            index = _FOREIGN[lang] = _accent_index(freq)
         return index
+
+
+def zipf_in(word: str, lang: str) -> float:
+    """Zipf frequency of a word in the word list of ``lang`` (0.0 when unknown)."""
+    if lang == "en":
+        return zipf(word)
+    f = _foreign_freq(lang).get(word.lower())
+    return math.log10(f) + 9 if f else 0.0
 
 
 def accented_word(pattern: str, lang: str = "en") -> tuple[str, float] | None:
     """The most common word whose non-ASCII letters sit where ``pattern`` has ``?``.
 
     The case of ``pattern`` is carried over.  Returns the word and its Zipf
-    frequency (in English; 9.0 stands for "found in the ``lang`` word list").
-    For ``lang`` other than English, that language's list is asked first.
+    frequency in the list it came from: for ``lang`` other than English that
+    language's list is asked first, then the English one.
 
     >>> accented_word("caf?")
     ('café', 3.75)
@@ -96,7 +115,8 @@ def accented_word(pattern: str, lang: str = "en") -> tuple[str, float] | None:
     z = 0.0
     if lang != "en":
         word = _foreign_index(lang).get(key)
-        z = 9.0 if word else 0.0
+        if word is not None:
+            z = round(zipf_in(word, lang), 2)
     if word is None:
         if _ACCENTED is None:
             _load_accented()
