@@ -62,3 +62,24 @@ def test_seed_edits_cover_every_stage_that_had_work():
 def test_spun_seed_is_clean_text_and_unchanged():
     text = (SAMPLES / "spun-article.txt").read_text(encoding="utf-8")
     assert newsclean.clean(text).edits == []
+
+
+def test_seed_cleaning_is_idempotent():
+    once = _clean_seed().text
+    again = newsclean.clean(once)
+    assert again.text == once and again.edits == []
+
+
+def test_hard_wrapped_text_with_short_paragraph_ends_is_idempotent():
+    wrapped = (
+        "Want to share your expertise with the world but you are secretly terrified of\n"
+        "being seen? Then this is the place to learn what you are about to learn.\n"
+        "There is a way to do this that feels good, and it starts with a single and very\n"
+        "small step that anyone can take today.\n"
+        "Short line.\n"
+        "Another paragraph that is long enough to be folded at the usual width of the\n"
+        "text, and then it ends.\n"
+    )
+    once = newsclean.clean_text(wrapped)
+    assert newsclean.clean_text(once) == once
+    assert "\n\nShort line.\n\nAnother paragraph" in once

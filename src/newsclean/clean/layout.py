@@ -71,10 +71,14 @@ def _reflow_replacements(text: str, width: int) -> list[Replacement]:
             continue
         first_word = nxt.split()[0]
         would_fit = len(cur_s) + 1 + len(first_word) <= width
-        if would_fit and _SENTENCE_END.search(cur_s) and len(cur_s) < 0.85 * width:
-            continue  # a real break: the sentence ended and the next word would have fitted
         prev_blank = i == 0 or not lines[i - 1].strip()
-        if prev_blank and _is_heading(cur, width) and would_fit:
+        ended = would_fit and _SENTENCE_END.search(cur_s) and len(cur_s) < 0.85 * width
+        if ended or (prev_blank and _is_heading(cur, width) and would_fit):
+            # A real break in folded text: the paragraph (or heading) ended where the
+            # next word would still have fitted.  Make it a paragraph break, so the
+            # result reads as paragraphs and a second pass finds nothing to do.
+            lead = len(nxt) - len(nxt.lstrip())
+            out.append(Replacement(starts[i] + len(cur_s), starts[i + 1] + lead, "\n\n", "paragraph break"))
             continue
         if _QUOTE.match(cur) and _QUOTE.match(nxt):
             # Join quoted lines without repeating the marker.
