@@ -133,7 +133,12 @@ class _Style:
     currency: str
 
 
+_STYLE_SAMPLE = 300_000  # house style is a property of the text: a sample of it decides
+
+
 def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
+    text = text[:_STYLE_SAMPLE]
+    holes = holes[: bisect.bisect_left(holes, len(text))][:5000]
     british = len(_BRITISH.findall(text))
     american = len(_AMERICAN.findall(text)) + 2 * len(_WIRE_DATELINE.findall(text))
     # American house styles (AP, Chicago) use the em dash; British, European and
@@ -156,7 +161,7 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
             while k < len(text) and k - i < _MAX_WORD and text[k].isalpha():
                 k += 1
             right = text[i + 1 : k]
-            if right.lower() in _SUFFIXES or wordlist.accented_word(left + lossy_char + right):
+            if right.lower() in _SUFFIXES or wordlist.accented_word(left + wordlist.LOST + right):
                 continue
             gaps += 1
             after_function += left.lower() in _FUNCTION_WORDS
