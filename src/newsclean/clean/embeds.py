@@ -61,7 +61,15 @@ _LABELS = (
     r"video player is loading\W*|play video|watch video|loading video\W*|video|"
     r"this video (?:is unavailable|can ?not be played).*|your browser does not support .{0,40}|"
     r"image|photo|tweet|pin|whatsapp|copy link|link copied|back to top|getty images|"
-    r"click to expand\W*|tap to expand\W*|close|open in app"
+    r"click to expand\W*|tap to expand\W*|close|open in app|"
+    r"story continues|recommended video|more from [\w.&' -]{1,40}|comments are closed|leave a reply|"
+    r"print friendly.{0,30}|previous (?:article|post|story)|next (?:article|post|story)|tweet this|pin it|"
+    r"like this|loading\W*|this is a modal window\W*|now playing|up next|listen to this (?:article|story)|"
+    r"join the conversation|report an error|editor'?s picks?|scroll down for (?:the )?video|"
+    r"click here to read more|click to enlarge|click to share on \w+.{0,30}|"
+    r"please enable javascript.{0,60}|already a subscriber\W{0,3} ?log ?in|support our journalism|"
+    r"sponsored links|promoted stories|load more|show more|read the full (?:story|article)|read full article|"
+    r"read more|keep reading|click here for more|(?:advertisement ?){2,3}"
 )
 _LABEL_LINE = re.compile(rf"^\W{{0,3}}(?:{_LABELS})\W{{0,3}}$", re.IGNORECASE)
 
@@ -86,8 +94,8 @@ _CALL_TO_ACTION = re.compile(
     re.IGNORECASE,
 )
 _CALL_TOPIC = re.compile(
-    r"newsletter|inbox|e-?mail|briefing|digest|alerts|updates|subscri|our app|podcast|"
-    r"follow us|on (?:facebook|twitter|instagram|youtube|tiktok|telegram)|notifications",
+    r"newsletter|inbox|briefing|digest|alerts|updates|subscri|our app|podcast|(?:your|by|via) e-?mail|"
+    r"e-?mail address|follow us|on (?:facebook|twitter|instagram|youtube|tiktok|telegram)|notifications",
     re.IGNORECASE,
 )
 # Credits in the "via"/"by" form that pages print under a picture.  Credit lines
@@ -97,7 +105,8 @@ _CAPTION = re.compile(
     r"^\(?(?:featured image|image|photo|picture|photograph|header image|top image|lead image|main image)"
     r"s? (?:via|by|courtesy of) \S.{0,150}$"
     r"|^(?:image copyright|image caption)\s+\S.{0,150}$"
-    r"|^\((?:photo|image|picture|video)s? (?:by|via|courtesy of|credit:?) .{1,120}\)\s*$",
+    r"|^\((?:photo|image|picture|video)s? (?:by|via|courtesy of|credit:?) .{1,120}\)\s*$"
+    r"|^\((?:AP|AFP|Reuters|EPA|PA|Getty) (?:Photo|Images?)(?:/[^()]{1,80})?\)\s*$",
     re.IGNORECASE,
 )
 # Every furniture pattern above starts with one of these words; checking the first
@@ -110,7 +119,8 @@ _FIRST_WORDS = frozenset(
         "link back getty click tap close open a like liked posted read see listen photos gallery explainer "
         "analysis opinion editor editor's editors don't dont must sign subscribe join get register follow "
         "download never enter stay want to be receive we'll support featured picture photograph header lead "
-        "main copyright credit source"
+        "main copyright credit source ap afp reuters epa pa getty recommended comments previous next pin "
+        "loading now up listen join report editor's editors' scroll please already sponsored load keep"
     ).split()
 ) | _SOCIAL
 _FIRST_WORD = re.compile(r"\W{0,3}([\w'+-]+)")
