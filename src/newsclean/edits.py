@@ -8,7 +8,7 @@ offsets in an edit always refer to the text the stage received.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +70,18 @@ def apply_replacements(
         return text, []
     parts.append(text[pos:])
     return "".join(parts), edits
+
+
+def apply_passes(
+    text: str, stage: str, passes: Iterable[Callable[[str], Iterable[Replacement]]]
+) -> tuple[str, list[Edit]]:
+    """Run planners one after another, each on the text the previous one left.
+
+    A stage made of several passes (entities before tags, say) reports all their
+    edits; each edit's offsets refer to the text as its own pass saw it.
+    """
+    edits: list[Edit] = []
+    for plan in passes:
+        text, e = apply_replacements(text, stage, plan(text))
+        edits += e
+    return text, edits

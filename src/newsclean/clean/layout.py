@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ..edits import Edit, Replacement, apply_replacements
+from ..edits import Edit, Replacement, apply_passes, apply_replacements
 
 STAGE = "layout"
 
@@ -154,13 +154,8 @@ def fix_layout_and_explain(text: str) -> tuple[str, list[Edit]]:
         if width is not None:
             text, e = apply_replacements(text, STAGE, _reflow_replacements(text, width))
             edits += e
-    text, e = apply_replacements(text, STAGE, _line_space_replacements(text))
-    edits += e
-    text, e = apply_replacements(text, STAGE, _blank_line_replacements(text))
-    edits += e
-    text, e = apply_replacements(text, STAGE, _edge_replacements(text))
-    edits += e
-    return text, edits
+    text, e = apply_passes(text, STAGE, (_line_space_replacements, _blank_line_replacements, _edge_replacements))
+    return text, edits + e
 
 
 def fix_layout(text: str) -> str:

@@ -13,7 +13,7 @@ import html
 import re
 from html.entities import html5
 
-from ..edits import Edit, Replacement, apply_replacements
+from ..edits import Edit, Replacement, apply_passes, apply_replacements
 
 STAGE = "markup"
 
@@ -314,15 +314,14 @@ def strip_markup_and_explain(text: str) -> tuple[str, list[Edit]]:
             edits += e
     # Entities first: "&lt;p&gt;" becomes a tag that the next pass removes, so a
     # second run has nothing left to do.
-    text, e = apply_replacements(text, STAGE, _entity_replacements(text))
-    edits += e
-    text, e = apply_replacements(text, STAGE, _tag_replacements(text) + _shortcode_replacements(text))
-    edits += e
-    text, e = apply_replacements(text, STAGE, _markdown_replacements(text))
-    edits += e
-    text, e = apply_replacements(text, STAGE, _empty_link_replacements(text))
-    edits += e
-    return text, edits
+    passes = (
+        _entity_replacements,
+        lambda t: _tag_replacements(t) + _shortcode_replacements(t),
+        _markdown_replacements,
+        _empty_link_replacements,
+    )
+    text, e = apply_passes(text, STAGE, passes)
+    return text, edits + e
 
 
 def strip_markup(text: str) -> str:
