@@ -270,7 +270,8 @@ def _furniture_replacements(text: str, blocks: list[tuple[int, int]]) -> list[Re
         for la, lb in lines:
             line = text[la:lb]
             stripped = line.strip()
-            if prev_ended and stripped and len(stripped) <= 300 and (stripped[0].isupper() or not stripped[0].isalpha()):
+            starts_unit = stripped[:1].isupper() or not stripped[:1].isalpha()
+            if prev_ended and stripped and len(stripped) <= 300 and starts_unit:
                 why = is_furniture(stripped)
                 if why:
                     out.append(Replacement(*_removal(text, la, lb), "", why))

@@ -38,7 +38,6 @@ EM, EN, ELLIPSIS, NBSP = "\u2014", "\u2013", "\u2026", "\u00a0"
 
 # Holes that a real question mark never makes in running text.  Each pattern is
 # a fixed-width look at one "?" so the search is linear.
-_CONTRACTION_HOLE = re.compile(r"[A-Za-z]\?(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
 _CONTRACTION_TAIL = re.compile(r"(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
 _URL_MARKERS = ("://", "www.", ".php", ".asp", ".htm", "=", "&", "/")
 _MAX_URL = 2048
@@ -145,7 +144,10 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     # most blog and press-release styles the spaced en dash.  A text whose
     # apostrophes survived as ASCII was typed without a typographer, and people
     # who type dashes by hand type em dashes.  Without such evidence, en.
-    typed = len(_ASCII_APOSTROPHE.findall(text)) > len(_CONTRACTION_HOLE.findall(text))
+    apostrophe_holes = sum(
+        1 for i in holes if i > 0 and _is_ascii_letter(text[i - 1]) and _CONTRACTION_TAIL.match(text, i + 1)
+    )
+    typed = len(_ASCII_APOSTROPHE.findall(text)) > apostrophe_holes
     spaced = EM if (american - british >= 2 or typed) else EN
     # Unspaced holes between words: a dash never follows an article or a
     # preposition ("A?February", "on?some"), while link text framed by
@@ -244,7 +246,6 @@ class _Restorer:
         self.lost = lost
         self.lang = detect_language(text)
         self.holes = holes
-        self.hole_set = set(holes)
         self.wrapped = wrapped
         self._style: _Style | None = None
         self.out: dict[int, tuple[str, str]] = {}  # position -> (char, what)
@@ -529,7 +530,8 @@ class _Restorer:
         k = i + 1
         while k < len(self.text) and k - i < _MAX_WORD and self.text[k].isalpha():
             k += 1
-        return self.text[i + 1 : k] in ("s", "re", "ve", "ll", "d", "m") and (k == len(self.text) or not self.text[k].isalnum())
+        at_end = k == len(self.text) or not self.text[k].isalnum()
+        return self.text[i + 1 : k] in ("s", "re", "ve", "ll", "d", "m") and at_end
 
     def _short_quote(self, i: int) -> bool:
         """Was the open quote opened a few words ago, within this sentence?"""
