@@ -13,6 +13,7 @@ hashtags, file names and code (``@BradSmi``, ``#postLive``, ``getElementById()``
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..edits import Edit, Replacement, apply_replacements
 from . import wordlist
@@ -70,7 +71,8 @@ def _pieces(token: str) -> list[str]:
     return out
 
 
-def _split_token(token: str) -> list[str] | None:
+@lru_cache(maxsize=65536)
+def _split_token(token: str) -> tuple[str, ...] | None:
     """The words of a glued token, or None when the evidence is not strong."""
     if wordlist.zipf(token) >= 1.5:
         return None  # a word or brand in its own right
@@ -106,7 +108,7 @@ def _split_token(token: str) -> list[str] | None:
                 return None
     if not lower_evidence or len(words) < 2:
         return None
-    return words
+    return tuple(words)
 
 
 def _near_code(text: str, s: int, e: int) -> bool:
@@ -169,7 +171,7 @@ def _glued_replacements(text: str) -> list[Replacement]:
             if split is not None:
                 out.append(Replacement(ns, ne, " ".join(split), "glued words"))
                 break
-            words, pos = [token], ne
+            words, pos = (token,), ne
     return out
 
 

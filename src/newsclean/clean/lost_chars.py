@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from ..edits import Edit, Replacement, apply_replacements
@@ -107,15 +108,18 @@ def _hole_kind(text: str, i: int) -> str | None:
 
 # ---------------------------------------------------------------- doc style
 
-_BRITISH = re.compile(
-    r"\b(?:colour|favourite|honour|labour|neighbour|behaviour|organis\w*|realis\w*|recognis\w*|"
+# One pass over the text counts every kind of house-style evidence (a group each).
+_STYLE_EVIDENCE = re.compile(
+    r"\b(?:"
+    r"(?P<british>colour|favourite|honour|labour|neighbour|behaviour|organis\w*|realis\w*|recognis\w*|"
     r"apologis\w*|criticis\w*|centre|theatre|programme|whilst|travelled|cancelled|defence|"
-    r"licence|tyres?|per cent|grey|Mr|Mrs|Dr)\b(?!\.)"
-)
-_AMERICAN = re.compile(
-    r"\b(?:color|favorite|honor|labor|neighbor|behavior|organiz\w*|realiz\w*|recogniz\w*|"
-    r"apologiz\w*|criticiz\w*|center|theater|program|traveled|canceled|defense|percent|"
-    r"gray)\b|\b(?:Mr|Mrs|Dr|Sen|Rep|Gov)\."
+    r"licence|tyres?|per cent|grey|(?:Mr|Mrs|Dr)(?![.\w]))"
+    r"|(?P<american>color|favorite|honor|labor|neighbor|behavior|organiz\w*|realiz\w*|recogniz\w*|"
+    r"apologiz\w*|criticiz\w*|center|theater|program|traveled|canceled|defense|percent|gray|"
+    r"(?:Mr|Mrs|Dr|Sen|Rep|Gov)(?=\.))"
+    r"|(?P<pounds>[Pp]ounds?|[Ss]terling|Britain|British|UK|London|England|Scotland)"
+    r"|(?P<euros>[Ee]uros?|[Ee]urozone|Europe|Germany|France|Italy|Spain|Brussels)"
+    r")\b"
 )
 _WIRE_DATELINE = re.compile(r"\((?:AP|Reuters|AFP|CNN|UPI)\)")
 _ASCII_APOSTROPHE = re.compile(r"[A-Za-z]'[A-Za-z]")
@@ -138,8 +142,11 @@ _STYLE_SAMPLE = 300_000  # house style is a property of the text: a sample of it
 def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     text = text[:_STYLE_SAMPLE]
     holes = holes[: bisect.bisect_left(holes, len(text))][:5000]
-    british = len(_BRITISH.findall(text))
-    american = len(_AMERICAN.findall(text)) + 2 * len(_WIRE_DATELINE.findall(text))
+    evidence = dict.fromkeys(("british", "american", "pounds", "euros"), 0)
+    for m in _STYLE_EVIDENCE.finditer(text):
+        evidence[m.lastgroup] += 1  # type: ignore[index]
+    british = evidence["british"]
+    american = evidence["american"] + 2 * len(_WIRE_DATELINE.findall(text))
     # American house styles (AP, Chicago) use the em dash; British, European and
     # most blog and press-release styles the spaced en dash.  A text whose
     # apostrophes survived as ASCII was typed without a typographer, and people
@@ -168,9 +175,7 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
             gaps += 1
             after_function += left.lower() in _FUNCTION_WORDS
     word_gap = NBSP if gaps and after_function * 3 >= gaps else EM
-    pounds = len(re.findall(r"(?i)\b(?:pounds?|sterling|britain|british|uk|london|england|scotland)\b", text))
-    euros = len(re.findall(r"(?i)\b(?:euros?|eurozone|europe|germany|france|italy|spain|brussels)\b", text))
-    return _Style(spaced, word_gap, "\u20ac" if euros > pounds else "\u00a3")
+    return _Style(spaced, word_gap, "\u20ac" if evidence["euros"] > evidence["pounds"] else "\u00a3")
 
 
 # ---------------------------------------------------------------- language
@@ -207,11 +212,13 @@ def detect_language(text: str, sample: int = 4000) -> str:
     'en'
     """
     counts = dict.fromkeys(_STOPWORDS, 0)
-    n = 0
-    for m in _WORD.finditer(text, 0, min(len(text), sample)):
-        n += 1
-        for lang in _STOP_INDEX.get(m.group(0).lower(), ()):
-            counts[lang] += 1
+    words = Counter(_WORD.findall(text[:sample].lower()))
+    n = sum(words.values())
+    for word, langs in _STOP_INDEX.items():
+        k = words.get(word)
+        if k:
+            for lang in langs:
+                counts[lang] += k
     best = max(counts, key=lambda k: counts[k])
     if best != "en" and counts[best] >= 8 and counts[best] > 1.1 * counts["en"] and counts[best] >= 0.06 * n:
         return best
@@ -504,7 +511,7 @@ class _Restorer:
                 else:
                     self.set(i, self.style.spaced_dash, "dash")
                 return
-            if L == " " and R in ("", "\n"):
+            if L == " " and R in ("", "\n", "\r"):
                 self.set(i, ELLIPSIS, "ellipsis")
                 return
             return

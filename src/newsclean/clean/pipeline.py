@@ -14,6 +14,7 @@ from .lost_chars import restore_lost_characters_and_explain
 from .markup import strip_markup_and_explain
 
 StageFn = Callable[[str], "tuple[str, list[Edit]]"]
+MAX_ROUNDS = 3
 
 # Order matters and differs from the numbering in the docs on purpose:
 # markup goes before lost characters so that entities such as &#8217; are decoded
@@ -83,9 +84,17 @@ class Cleaner:
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
         edits: list[Edit] = []
-        for _name, fn in self._stages:
-            text, stage_edits = fn(text)
-            edits.extend(stage_edits)
+        # Repeat the stages while they still change something (rarely more than
+        # once): one stage's repair can expose work for an earlier one, such as a
+        # stripped non-breaking space completing a mojibake sequence.  A second
+        # pass over clean output costs a few percent of the first.
+        for _ in range(MAX_ROUNDS):
+            before = len(edits)
+            for _name, fn in self._stages:
+                text, stage_edits = fn(text)
+                edits.extend(stage_edits)
+            if len(edits) == before:
+                break
         return CleanResult(text, edits)
 
     def clean_text(self, text: str) -> str:
