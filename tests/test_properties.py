@@ -50,7 +50,8 @@ def damaged(draw):
     return "".join(parts)
 
 
-settings_ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI sees the same examples every run, so a failure is reproducible, never flaky.
+settings_ = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @settings_
@@ -67,16 +68,17 @@ def test_never_raises_and_is_idempotent(text):
     assert clean_text(once) == once
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.text(max_size=300))
 def test_arbitrary_unicode_never_raises(text):
     out = clean_text(text)
     assert isinstance(out, str)
     # Cleaning removes and repairs; it does not blow text up.
     assert len(out) <= 2 * len(text) + 4
+    assert clean_text(out) == out
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(damaged())
 def test_each_stage_alone_is_idempotent_and_bounded(text):
     for name in STAGES:
@@ -86,7 +88,7 @@ def test_each_stage_alone_is_idempotent_and_bounded(text):
         assert len(once) <= 2 * len(text) + 4, name
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(damaged())
 def test_edits_describe_the_change(text):
     # Replaying each stage's edits on that stage's input gives that stage's output.
