@@ -423,6 +423,113 @@ def _print_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> None:
         console.print(f"{stats.rejected:,} records rejected (--diff writes no rejects file)")
 
 
+@app.command()
+def dedup(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(metavar="INPUT", help="JSONL files (.gz/.zst ok), .txt articles or folders of them.",
+                       show_default=False),
+    ],
+    outdir: Annotated[
+        Path,
+        typer.Option("--output", "-o", metavar="OUTDIR", help="Folder for clusters.jsonl, kept.jsonl.gz, "
+                     "duplicates.jsonl.gz, rejects.jsonl and stats.json (created if missing)."),
+    ],
+    events: Annotated[
+        bool, typer.Option("--events", help="Also group records reporting the same event (adds 'event').")
+    ] = False,
+    keep: Annotated[
+        str,
+        typer.Option(
+            "--keep",
+            metavar="POLICY",
+            help="Survivor of each cluster. cleanest (default): fewest cleaning edits, then longest, then "
+            "earliest in input, then id; longest: longest cleaned text, then fewest edits, then input order; "
+            "earliest: earliest date field (date, published, published_at, publish_date, timestamp), "
+            "then input order; first: first in input order.",
+        ),
+    ] = "cleanest",
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", metavar="T", help="Word-shingle containment needed to call two records "
+                     "near-duplicates (0-1, default 0.6)."),
+    ] = None,
+    event_threshold: Annotated[
+        float | None,
+        typer.Option("--event-threshold", metavar="T", help="Average-link TF-IDF cosine for --events (default 0.23)."),
+    ] = None,
+    text_field: Annotated[
+        str | None,
+        typer.Option("--text-field", metavar="NAME", help="Field with the text (default: text, maintext, content, body)."),
+    ] = None,
+    id_field: Annotated[
+        str | None,
+        typer.Option("--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")
+    ] = False,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
+    ] = DEFAULT_MAX_BYTES,
+) -> None:
+    """Find near-duplicate records (and with --events, same-event groups) and write the deduplicated archive.
+
+    Records are compared on their cleaned text; they are written as they came. Every
+    input record ends up in exactly one of kept, duplicates or rejects (checked: exit 3
+    if not). Very short texts (< 20 words) merge only with identical texts.
+    """
+    from .io.readers import InputError, expand_inputs
+
+    if keep not in ("cleanest", "earliest", "longest", "first"):
+        _fail(f"--keep must be cleanest, earliest, longest or first, not {keep!r}")
+    for label, value in (("--threshold", threshold), ("--event-threshold", event_threshold)):
+        if value is not None and not 0.0 < value <= 1.0:
+            _fail(f"{label} must be in (0, 1], not {value}")
+    try:
+        files = expand_inputs(inputs)
+    except InputError as e:
+        _fail(str(e))
+    if outdir.exists() and not outdir.is_dir():
+        _fail(f"output {outdir} exists and is not a folder")
+    real_out = Path(os.path.realpath(outdir))
+    for f in files:
+        if f.path is not None and Path(os.path.realpath(f.path)).parent == real_out and f.path.name in (
+            "clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json"
+        ):
+            _fail(f"input {f.path} would be overwritten by the output; choose another OUTDIR")
+
+    from dataclasses import replace
+
+    from .dedup import DedupParams, EventParams
+    from .dedup.run import StrictStop, run_dedup
+
+    params = DedupParams() if threshold is None else replace(DedupParams(), threshold=threshold)
+    event_params = EventParams() if event_threshold is None else replace(EventParams(), threshold=event_threshold)
+    try:
+        stats, _ = run_dedup(files, outdir, events=events, keep=keep, params=params, event_params=event_params,
+                             text_field=text_field, id_field=id_field, max_bytes=max_bytes, strict=strict)
+    except StrictStop as stop:
+        _fail(f"{stop.where}: {stop.reason} (--strict: stopped at the first bad record; nothing written)")
+    except OSError as e:
+        _fail(f"cannot write output: {e}", EXIT_WRITE_ERROR)
+    if not quiet:
+        ev = f", {stats.events:,} events" if stats.events is not None else ""
+        typer.echo(
+            f"{stats.input_records:,} input = {stats.kept:,} kept + {stats.duplicates:,} duplicates + "
+            f"{stats.rejected:,} rejects; {stats.clusters:,} clusters{ev}; "
+            f"{stats.timings.get('total', 0.0):.2f} s; written to {outdir}",
+            err=True,
+        )
+    if not stats.balanced:
+        _fail(
+            f"record accounting mismatch: {stats.input_records} input records != {stats.kept} kept + "
+            f"{stats.duplicates} duplicates + {stats.rejected} rejects; this is a bug, please report it",
+            EXIT_ACCOUNTING,
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="newsclean")

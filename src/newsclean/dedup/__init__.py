@@ -1,0 +1,115 @@
+"""Near-duplicate and same-event clustering of news records.
+
+>>> from newsclean.dedup import dedup_records
+>>> text = " ".join(f"word{i}" for i in range(40))
+>>> rs = dedup_records([{"id": "a", "text": text}, {"id": "b", "text": text[:150]}])
+>>> [(r.id, r.cluster, r.duplicate_of) for r in rs]
+[('a', 'a', None), ('b', 'a', 'a')]
+
+See :mod:`newsclean.dedup.core` for the comparison rules, the survivor policies
+(``keep``) and how short texts and repeated ids are handled, and
+:mod:`newsclean.dedup.events` for the event clustering.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .core import (
+    KEEP_POLICIES,
+    ClusterInfo,
+    DedupParams,
+    DedupResult,
+    Document,
+    cluster_documents,
+    record_date,
+    unique_names,
+)
+from .events import EventParams, event_groups
+
+__all__ = [
+    "KEEP_POLICIES",
+    "ClusterInfo",
+    "DedupParams",
+    "DedupResult",
+    "Document",
+    "EventParams",
+    "cluster_documents",
+    "dedup_documents",
+    "dedup_records",
+]
+
+
+def dedup_documents(
+    docs: list[Document],
+    *,
+    events: bool = False,
+    keep: str = "cleanest",
+    params: DedupParams | None = None,
+    event_params: EventParams | None = None,
+    info: ClusterInfo | None = None,
+) -> list[DedupResult]:
+    """Cluster already-cleaned :class:`Document` s (their ``name`` s must be unique)."""
+    import time
+
+    info = info if info is not None else ClusterInfo()
+    results = cluster_documents(docs, keep=keep, params=params, info=info)
+    if events:
+        t = time.perf_counter()
+        labels, ncand = event_groups([d.text for d in docs], _units(results), event_params)
+        info.event_candidates = ncand
+        for r, lab in zip(results, labels):
+            r.event = results[lab].cluster
+        info.timings["events"] = time.perf_counter() - t
+    return results
+
+
+
+def _units(results: list[DedupResult]) -> list[int]:
+    pos = {r.name: r.index for r in results}
+    return [pos[r.cluster] for r in results]
+
+
+def dedup_records(
+    records: Iterable[dict[str, Any]],
+    *,
+    events: bool = False,
+    keep: str = "cleanest",
+    threshold: float | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
+    cleaner: Any = None,
+    params: DedupParams | None = None,
+    event_params: EventParams | None = None,
+    info: ClusterInfo | None = None,
+) -> list[DedupResult]:
+    """One :class:`DedupResult` per record, in order.
+
+    Texts are found like ``newsclean clean`` does (``text_field`` or the first of text,
+    maintext, content, body) and cleaned with ``cleaner`` (default ``Cleaner()``) before
+    comparison; the records themselves are not modified.  A record without usable text
+    raises :class:`newsclean.engine.local.BadRecord`.  ``threshold`` overrides the word
+    containment threshold of ``params``.
+    """
+    from dataclasses import replace
+
+    from ..engine.local import find_id, find_text
+
+    if cleaner is None:
+        from ..clean.pipeline import Cleaner
+
+        cleaner = Cleaner()
+    params = params or DedupParams()
+    if threshold is not None:
+        params = replace(params, threshold=threshold)
+    recs = list(records)
+    docs = []
+    ids = []
+    for rec in recs:
+        _, text = find_text(rec, text_field)
+        result = cleaner.clean(text)
+        ids.append(find_id(rec, id_field)[1] if isinstance(rec, dict) else None)
+        docs.append(Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(rec)))
+    for d, name in zip(docs, unique_names(ids)):
+        d.name = name
+    return dedup_documents(docs, events=events, keep=keep, params=params, event_params=event_params, info=info)

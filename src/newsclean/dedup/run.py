@@ -1,0 +1,169 @@
+"""The ``newsclean dedup`` driver: read, reject, clean, cluster, write OUTDIR.
+
+Outputs (all atomic; identical input gives byte-identical clusters/kept/duplicates;
+``stats.json`` differs only in its ``timings``):
+
+* ``clusters.jsonl`` — one line per accepted record, input order: id, cluster,
+  duplicate_of, similarity (+ event);
+* ``kept.jsonl.gz`` — survivors as they came, plus ``cluster`` (and ``event``);
+* ``duplicates.jsonl.gz`` — the other records as they came, plus ``cluster``,
+  ``duplicate_of``, ``similarity`` (and ``event``);
+* ``rejects.jsonl`` — records that could not be read or have no usable text, with
+  source, line, id, reason and raw text (always created, possibly empty);
+* ``stats.json`` — counts, cluster size histogram, timings, parameters.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import ClusterInfo, DedupParams, Document, EventParams, dedup_documents
+from .core import record_date, unique_names
+
+OUTPUT_NAMES = ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json")
+
+
+class StrictStop(Exception):
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where, self.reason = where, reason
+
+
+@dataclass
+class DedupStats:
+    input_records: int = 0
+    kept: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    clusters: int = 0
+    events: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.input_records == self.kept + self.duplicates + self.rejected
+
+
+def run_dedup(
+    files: list[Any],
+    outdir: Path,
+    *,
+    events: bool = False,
+    keep: str = "cleanest",
+    params: DedupParams | None = None,
+    event_params: EventParams | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
+    max_bytes: int = 64 * 1024 * 1024,
+    strict: bool = False,
+    cleaner: Any = None,
+) -> tuple[DedupStats, dict[str, Any]]:
+    """Run the whole command; returns the stats and the stats.json document."""
+    from ..engine.local import BadRecord, Outcome, find_id, find_text
+    from ..io.readers import read_inputs
+    from ..io.writers import AtomicWriter, dumps_line
+
+    if cleaner is None:
+        from ..clean.pipeline import Cleaner
+
+        cleaner = Cleaner()
+    params = params or DedupParams()
+    event_params = event_params or EventParams()
+    stats = DedupStats()
+    started = time.perf_counter()
+    accepted: list[tuple[Any, Document]] = []  # (item, document)
+    rejects: list[bytes] = []
+    ids: list[Any] = []
+    for item in read_inputs(files, max_bytes=max_bytes):
+        stats.input_records += 1
+        fallback = f"{item.source}:{item.line}"
+        reason = None
+        if item.record is None:
+            reason, shown = item.error or "unreadable record", fallback
+        else:
+            id_name, id_value = find_id(item.record, id_field)
+            shown = fallback if id_name is None else str(id_value)
+            try:
+                _, text = find_text(item.record, text_field)
+                result = cleaner.clean(text)
+            except BadRecord as e:
+                reason = e.reason
+            except Exception as e:  # a cleaning bug must not take the run down
+                reason = f"cleaning failed: {type(e).__name__}: {e}"
+        if reason is not None:
+            if strict:
+                raise StrictStop(fallback, reason)
+            rejects.append(dumps_line(Outcome(item, shown, reason=reason).reject_record()))
+            continue
+        ids.append(id_value if id_name is not None else fallback)
+        doc = Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(item.record))
+        accepted.append((item, doc))
+    stats.timings["read_clean"] = time.perf_counter() - started
+    for (_, d), name in zip(accepted, unique_names(ids)):
+        d.name = name
+
+    info = ClusterInfo()
+    results = dedup_documents(
+        [d for _, d in accepted], events=events, keep=keep, params=params, event_params=event_params, info=info
+    )
+    stats.timings.update(info.timings)
+
+    t = time.perf_counter()
+    outdir.mkdir(parents=True, exist_ok=True)
+    writers = {name: AtomicWriter(outdir / name) for name in OUTPUT_NAMES}
+    try:
+        for (item, _), r in zip(accepted, results):
+            writers["clusters.jsonl"].write(dumps_line(r.to_dict(events)))
+            rec = dict(item.record)
+            rec["cluster"] = r.cluster
+            if events:
+                rec["event"] = r.event
+            if r.duplicate_of is None:
+                writers["kept.jsonl.gz"].write(dumps_line(rec, stdlib=item.stdlib_json))
+                stats.kept += 1
+            else:
+                rec["duplicate_of"] = r.duplicate_of
+                rec["similarity"] = r.similarity
+                writers["duplicates.jsonl.gz"].write(dumps_line(rec, stdlib=item.stdlib_json))
+                stats.duplicates += 1
+        for line in rejects:
+            writers["rejects.jsonl"].write(line)
+        stats.rejected = len(rejects)
+        sizes = Counter(r.cluster for r in results)
+        stats.clusters = len(sizes)
+        if events:
+            stats.events = len({r.event for r in results})
+        stats.timings["write"] = time.perf_counter() - t
+        stats.timings["total"] = time.perf_counter() - started
+        hist = Counter(sizes.values())
+        doc = {
+            "input_records": stats.input_records,
+            "kept": stats.kept,
+            "duplicates": stats.duplicates,
+            "rejected": stats.rejected,
+            "balanced": stats.balanced,
+            "clusters": stats.clusters,
+            "events": stats.events,
+            "cluster_size_histogram": {str(k): hist[k] for k in sorted(hist)},
+            "exact_duplicate_groups": info.exact_groups,
+            "short_documents": info.short_docs,
+            "lsh_candidate_pairs": info.candidates,
+            "verified_pairs": info.verified,
+            "event_candidate_pairs": info.event_candidates if events else None,
+            "parameters": {"keep": keep, "events": events, **asdict(params),
+                           **({"event_" + k: v for k, v in asdict(event_params).items()} if events else {})},
+            "timings": {k: round(v, 4) for k, v in stats.timings.items()},
+        }
+        import orjson
+
+        writers["stats.json"].write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        for w in writers.values():
+            w.commit()
+    except BaseException:
+        for w in writers.values():
+            w.discard()
+        raise
+    return stats, doc
