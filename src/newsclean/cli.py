@@ -480,6 +480,27 @@ def dedup(
     input record ends up in exactly one of kept, duplicates or rejects (checked: exit 3
     if not). Very short texts (< 20 words) merge only with identical texts.
     """
+    _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
+                   text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
+                   cleaned_archive=False)
+
+
+def _dedup_command(
+    inputs: list[str],
+    outdir: Path,
+    *,
+    events: bool,
+    keep: str,
+    threshold: float | None,
+    event_threshold: float | None,
+    text_field: str | None,
+    id_field: str | None,
+    quiet: bool,
+    strict: bool,
+    max_bytes: int,
+    cleaned_archive: bool,
+) -> None:
+    """What ``dedup`` and ``run`` share; ``run`` writes the cleaned text into the archive."""
     from .io.readers import InputError, expand_inputs
 
     if keep not in ("cleanest", "earliest", "longest", "first"):
@@ -509,7 +530,8 @@ def dedup(
     event_params = EventParams() if event_threshold is None else replace(EventParams(), threshold=event_threshold)
     try:
         stats, _ = run_dedup(files, outdir, events=events, keep=keep, params=params, event_params=event_params,
-                             text_field=text_field, id_field=id_field, max_bytes=max_bytes, strict=strict)
+                             text_field=text_field, id_field=id_field, max_bytes=max_bytes, strict=strict,
+                             cleaned_archive=cleaned_archive)
     except StrictStop as stop:
         _fail(f"{stop.where}: {stop.reason} (--strict: stopped at the first bad record; nothing written)")
     except OSError as e:
@@ -528,6 +550,58 @@ def dedup(
             f"{stats.duplicates} duplicates + {stats.rejected} rejects; this is a bug, please report it",
             EXIT_ACCOUNTING,
         )
+
+
+
+
+@app.command()
+def run(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(metavar="INPUT", help="JSONL files (.gz/.zst ok), .txt articles or folders of them.",
+                       show_default=False),
+    ],
+    outdir: Annotated[
+        Path,
+        typer.Option("--output", "-o", metavar="OUTDIR", help="Folder for clusters.jsonl, kept.jsonl.gz, "
+                     "duplicates.jsonl.gz, rejects.jsonl and stats.json (created if missing)."),
+    ],
+    events: Annotated[
+        bool, typer.Option("--events/--no-events", help="Group records reporting the same event (default on).")
+    ] = True,
+    keep: Annotated[
+        str, typer.Option("--keep", metavar="POLICY", help="Survivor of each cluster, as for dedup.")
+    ] = "cleanest",
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", metavar="T", help="As for dedup (default 0.6).")
+    ] = None,
+    event_threshold: Annotated[
+        float | None, typer.Option("--event-threshold", metavar="T", help="As for dedup (default 0.23).")
+    ] = None,
+    text_field: Annotated[
+        str | None,
+        typer.Option("--text-field", metavar="NAME", help="Field with the text (default: text, maintext, content, body)."),
+    ] = None,
+    id_field: Annotated[
+        str | None,
+        typer.Option("--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")
+    ] = False,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
+    ] = DEFAULT_MAX_BYTES,
+) -> None:
+    """Clean, deduplicate and group by event in one pass: the archive holds cleaned text.
+
+    The same outputs as dedup, except that the records in kept.jsonl.gz and
+    duplicates.jsonl.gz carry their cleaned text (in the field it was read from).
+    """
+    _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
+                   text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
+                   cleaned_archive=True)
 
 
 def main() -> None:

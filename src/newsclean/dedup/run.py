@@ -60,8 +60,13 @@ def run_dedup(
     max_bytes: int = 64 * 1024 * 1024,
     strict: bool = False,
     cleaner: Any = None,
+    cleaned_archive: bool = False,
 ) -> tuple[DedupStats, dict[str, Any]]:
-    """Run the whole command; returns the stats and the stats.json document."""
+    """Run the whole command; returns the stats and the stats.json document.
+
+    With ``cleaned_archive`` (``newsclean run``) the archived records carry their
+    cleaned text, in the field it was read from.
+    """
     from ..engine.local import BadRecord, Outcome, find_id, find_text
     from ..io.readers import read_inputs
     from ..io.writers import AtomicWriter, dumps_line
@@ -75,6 +80,7 @@ def run_dedup(
     stats = DedupStats()
     started = time.perf_counter()
     accepted: list[tuple[Any, Document]] = []  # (item, document)
+    text_fields: list[str] = []  # the field each accepted record's text came from
     rejects: list[bytes] = []
     ids: list[Any] = []
     for item in read_inputs(files, max_bytes=max_bytes):
@@ -87,7 +93,7 @@ def run_dedup(
             id_name, id_value = find_id(item.record, id_field)
             shown = fallback if id_name is None else str(id_value)
             try:
-                _, text = find_text(item.record, text_field)
+                field_name, text = find_text(item.record, text_field)
                 result = cleaner.clean(text)
             except BadRecord as e:
                 reason = e.reason
@@ -101,6 +107,7 @@ def run_dedup(
         ids.append(id_value if id_name is not None else fallback)
         doc = Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(item.record))
         accepted.append((item, doc))
+        text_fields.append(field_name)
     stats.timings["read_clean"] = time.perf_counter() - started
     for (_, d), name in zip(accepted, unique_names(ids)):
         d.name = name
@@ -115,9 +122,11 @@ def run_dedup(
     outdir.mkdir(parents=True, exist_ok=True)
     writers = {name: AtomicWriter(outdir / name) for name in OUTPUT_NAMES}
     try:
-        for (item, _), r in zip(accepted, results):
+        for (item, d), field_name, r in zip(accepted, text_fields, results):
             writers["clusters.jsonl"].write(dumps_line(r.to_dict(events)))
             rec = dict(item.record)
+            if cleaned_archive:
+                rec[field_name] = d.text
             rec["cluster"] = r.cluster
             if events:
                 rec["event"] = r.event
@@ -153,7 +162,7 @@ def run_dedup(
             "lsh_candidate_pairs": info.candidates,
             "verified_pairs": info.verified,
             "event_candidate_pairs": info.event_candidates if events else None,
-            "parameters": {"keep": keep, "events": events, **asdict(params),
+            "parameters": {"keep": keep, "events": events, "cleaned_archive": cleaned_archive, **asdict(params),
                            **({"event_" + k: v for k, v in asdict(event_params).items()} if events else {})},
             "timings": {k: round(v, 4) for k, v in stats.timings.items()},
         }
