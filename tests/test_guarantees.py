@@ -39,3 +39,29 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path):
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert len(outputs[0].splitlines()) == 4  # two .txt files and the two records of articles.jsonl
+
+
+def test_slow_document_is_rejected_not_stalling(monkeypatch, tmp_path):
+    import time as _time
+
+    from newsclean.clean import pipeline
+
+    real = pipeline.Cleaner.clean
+
+    def slow_on_marker(self, text):
+        if "SLOW" in text:
+            while True:  # a stage gone wrong: never returns on its own
+                _time.sleep(0.01)
+        return real(self, text)
+
+    monkeypatch.setattr(pipeline.Cleaner, "clean", slow_on_marker)
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "fine"}\n{"id": 2, "text": "SLOW"}\n{"id": 3, "text": "fine"}\n')
+    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
+    res = CliRunner().invoke(
+        app, ["clean", str(src), "-o", str(out), "--rejects", str(rej), "--doc-timeout", "0.3", "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    assert [line for line in out.read_text().splitlines()] == ['{"id":1,"text":"fine"}', '{"id":3,"text":"fine"}']
+    reject = rej.read_text()
+    assert '"line":2' in reject and "--doc-timeout" in reject

@@ -29,6 +29,7 @@ EXIT_BAD_INPUT = 2
 EXIT_ACCOUNTING = 3
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # same as io.readers.DEFAULT_MAX_BYTES, kept import-free
+DEFAULT_DOC_TIMEOUT = 60.0  # seconds per record; a 50 MB article cleans in about 10 s
 STDOUT_REJECTS = "newsclean.rejects.jsonl"
 
 app = typer.Typer(
@@ -134,6 +135,14 @@ def clean(
             "all: also tweets rendered as plain paragraphs and pic.twitter.com links; keep: none.",
         ),
     ] = "embedded",
+    doc_timeout: Annotated[
+        float,
+        typer.Option(
+            "--doc-timeout",
+            metavar="SECONDS",
+            help="Reject a record whose cleaning takes longer than this (0: no limit).",
+        ),
+    ] = DEFAULT_DOC_TIMEOUT,
     skip: Annotated[
         list[str] | None,
         typer.Option(
@@ -195,6 +204,7 @@ def clean(
         quiet=quiet,
         max_bytes=max_bytes,
         as_text=output_format == "text",
+        doc_timeout=doc_timeout,
     )
     stats.finish()
     if stats_file is not None:
@@ -257,6 +267,7 @@ def _run(
     quiet: bool,
     max_bytes: int,
     as_text: bool = False,
+    doc_timeout: float | None = None,
 ) -> None:
     """Stream every input through the cleaner into the output and rejects writers."""
     from .engine.local import run_clean
@@ -269,7 +280,13 @@ def _run(
     show_progress = not quiet and _isatty(sys.stderr) and (out_path is not None or not _isatty(sys.stdout))
     items = read_inputs(files, max_bytes=max_bytes)
     outcomes = run_clean(
-        items, cleaner, stats=stats, text_field=text_field, id_field=id_field, explain=explain and not diff
+        items,
+        cleaner,
+        stats=stats,
+        text_field=text_field,
+        id_field=id_field,
+        explain=explain and not diff,
+        doc_timeout=doc_timeout,
     )
     try:
         with _progress(show_progress) as tick:
@@ -466,6 +483,10 @@ def dedup(
         str | None,
         typer.Option("--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url)."),
     ] = None,
+    doc_timeout: Annotated[
+        float,
+        typer.Option("--doc-timeout", metavar="SECONDS", help="Reject a record whose cleaning takes longer (0: no limit)."),
+    ] = DEFAULT_DOC_TIMEOUT,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")
@@ -482,7 +503,7 @@ def dedup(
     """
     _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
-                   cleaned_archive=False)
+                   cleaned_archive=False, doc_timeout=doc_timeout)
 
 
 def _dedup_command(
@@ -499,6 +520,7 @@ def _dedup_command(
     strict: bool,
     max_bytes: int,
     cleaned_archive: bool,
+    doc_timeout: float | None = DEFAULT_DOC_TIMEOUT,
 ) -> None:
     """What ``dedup`` and ``run`` share; ``run`` writes the cleaned text into the archive."""
     from .io.readers import InputError, expand_inputs
@@ -531,7 +553,7 @@ def _dedup_command(
     try:
         stats, _ = run_dedup(files, outdir, events=events, keep=keep, params=params, event_params=event_params,
                              text_field=text_field, id_field=id_field, max_bytes=max_bytes, strict=strict,
-                             cleaned_archive=cleaned_archive)
+                             cleaned_archive=cleaned_archive, doc_timeout=doc_timeout)
     except StrictStop as stop:
         _fail(f"{stop.where}: {stop.reason} (--strict: stopped at the first bad record; nothing written)")
     except OSError as e:
@@ -586,6 +608,10 @@ def run(
         str | None,
         typer.Option("--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url)."),
     ] = None,
+    doc_timeout: Annotated[
+        float,
+        typer.Option("--doc-timeout", metavar="SECONDS", help="Reject a record whose cleaning takes longer (0: no limit)."),
+    ] = DEFAULT_DOC_TIMEOUT,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")
@@ -601,7 +627,7 @@ def run(
     """
     _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
-                   cleaned_archive=True)
+                   cleaned_archive=True, doc_timeout=doc_timeout)
 
 
 def main() -> None:

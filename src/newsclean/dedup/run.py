@@ -61,12 +61,14 @@ def run_dedup(
     strict: bool = False,
     cleaner: Any = None,
     cleaned_archive: bool = False,
+    doc_timeout: float | None = 60.0,
 ) -> tuple[DedupStats, dict[str, Any]]:
     """Run the whole command; returns the stats and the stats.json document.
 
     With ``cleaned_archive`` (``newsclean run``) the archived records carry their
     cleaned text, in the field it was read from.
     """
+    from ..engine.limits import DocTimeout, time_limit
     from ..engine.local import BadRecord, Outcome, find_id, find_text
     from ..io.readers import read_inputs
     from ..io.writers import AtomicWriter, dumps_line
@@ -94,9 +96,12 @@ def run_dedup(
             shown = fallback if id_name is None else str(id_value)
             try:
                 field_name, text = find_text(item.record, text_field)
-                result = cleaner.clean(text)
+                with time_limit(doc_timeout):
+                    result = cleaner.clean(text)
             except BadRecord as e:
                 reason = e.reason
+            except DocTimeout as e:
+                reason = f"cleaning {e} (--doc-timeout)"
             except Exception as e:  # a cleaning bug must not take the run down
                 reason = f"cleaning failed: {type(e).__name__}: {e}"
         if reason is not None:

@@ -207,13 +207,17 @@ def run_clean(
     text_field: str | None = None,
     id_field: str | None = None,
     explain: bool = False,
+    doc_timeout: float | None = None,
 ) -> Iterator[Outcome]:
     """Clean reader items in order, yielding exactly one :class:`Outcome` per item.
 
     Output records keep every field; a record without any id gets
     ``id = "<file name>:<line>"`` (first key) so output lines stay traceable.
-    A stage that crashes on one text rejects that record instead of the whole run.
+    A stage that crashes on one text, or a text that takes longer than
+    ``doc_timeout`` seconds, rejects that record instead of the whole run.
     """
+    from .limits import DocTimeout, time_limit
+
     for name in getattr(cleaner, "stage_names", ()):
         stats.edits_by_stage.setdefault(name, 0)
     for item in items:
@@ -231,7 +235,11 @@ def run_clean(
             yield Outcome(item, shown_id, reason=e.reason)
             continue
         try:
-            result = cleaner.clean(text)
+            with time_limit(doc_timeout):
+                result = cleaner.clean(text)
+        except DocTimeout as e:
+            yield Outcome(item, shown_id, reason=f"cleaning {e} (--doc-timeout)")
+            continue
         except Exception as e:  # a stage bug must not take a million-record run down
             yield Outcome(item, shown_id, reason=f"cleaning failed: {type(e).__name__}: {e}")
             continue
