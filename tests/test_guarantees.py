@@ -65,3 +65,27 @@ def test_slow_document_is_rejected_not_stalling(monkeypatch, tmp_path):
     assert [line for line in out.read_text().splitlines()] == ['{"id":1,"text":"fine"}', '{"id":3,"text":"fine"}']
     reject = rej.read_text()
     assert '"line":2' in reject and "--doc-timeout" in reject
+
+
+def test_decompression_bomb_is_refused_not_unpacked(tmp_path):
+    import gzip
+    import json as _json
+
+    from newsclean.io import readers
+
+    # 300 MB of zeros after one good record compresses to ~300 KB: far beyond the
+    # expansion any text shows, so the reader refuses the rest of the file.
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(b'{"id": 1, "text": "fine"}\n')
+        block = b"0" * (1 << 20)
+        for _ in range(300):
+            f.write(block)
+    assert path.stat().st_size < 2_000_000
+    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
+    res = CliRunner().invoke(app, ["clean", str(path), "-o", str(out), "--rejects", str(rej), "-q"])
+    assert res.exit_code == 0, res.output
+    assert out.read_text().splitlines() == ['{"id":1,"text":"fine"}']
+    reject = _json.loads(rej.read_text().splitlines()[-1])
+    assert "decompression bomb" in reject["reason"]
+    assert readers.MAX_EXPANSION >= 100

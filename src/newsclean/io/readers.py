@@ -11,7 +11,7 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -28,6 +28,10 @@ TRUNCATED = "truncated or corrupt compressed stream"
 _READ_SIZE = 1 << 20  # plain/gzip input chunk
 _ZSTD_READ_SIZE = 1 << 16  # zstd has no output cap per call, so feed it smaller bites
 _GZIP_MAX_OUT = 1 << 22  # cap per zlib call so a zip bomb cannot blow up one chunk
+# Text and JSONL compress 3-20x; beyond MAX_EXPANSION (once past EXPANSION_FLOOR bytes,
+# so small repetitive files pass) a stream is refused rather than unpacked.
+MAX_EXPANSION = 1000
+EXPANSION_FLOOR = 256 << 20
 _RAW_KEEP = 40_000  # bytes kept of an oversized/broken record: enough for 10,000 chars
 _BINARY_RATIO = 0.30  # share of undecodable bytes above which a .txt file is "binary"
 
@@ -49,6 +53,17 @@ class InputError(Exception):
 
 class CorruptStream(Exception):
     """A compressed stream ended early or could not be decoded."""
+
+    reason = TRUNCATED
+
+
+class ExpansionLimit(CorruptStream):
+    """A compressed stream expands far beyond what text compresses to: a decompression bomb."""
+
+    reason = (
+        f"decompressed data over {MAX_EXPANSION}x its compressed size "
+        "(a decompression bomb?); the rest of the file is refused"
+    )
 
 
 @dataclass(slots=True)
@@ -240,11 +255,28 @@ def decompressed_chunks(stream: BinaryIO, compression: Compression | None) -> It
         else:
             compression = "none"
     if compression == "gzip":
-        yield from _gunzip(_raw_chunks(stream, _READ_SIZE, first))
+        yield from _bounded(_gunzip, _raw_chunks(stream, _READ_SIZE, first))
     elif compression == "zstd":
-        yield from _unzstd(_raw_chunks(stream, _ZSTD_READ_SIZE, first))
+        yield from _bounded(_unzstd, _raw_chunks(stream, _ZSTD_READ_SIZE, first))
     else:
         yield from _raw_chunks(stream, _READ_SIZE, first)
+
+
+def _bounded(decompress: Callable[[Iterable[bytes]], Iterator[bytes]], raw: Iterator[bytes]) -> Iterator[bytes]:
+    """Decompress while checking the expansion ratio; raise ExpansionLimit past it."""
+    consumed = [0]
+
+    def counted() -> Iterator[bytes]:
+        for chunk in raw:
+            consumed[0] += len(chunk)
+            yield chunk
+
+    produced = 0
+    for out in decompress(counted()):
+        produced += len(out)
+        if produced > EXPANSION_FLOOR and produced > MAX_EXPANSION * max(1, consumed[0]):
+            raise ExpansionLimit()
+        yield out
 
 
 # ------------------------------------------------------------------------ JSONL
@@ -326,9 +358,9 @@ def read_jsonl(chunks: Iterator[bytes], source: str, *, max_bytes: int = DEFAULT
     while True:
         try:
             chunk = next(chunks, None)
-        except CorruptStream:
+        except CorruptStream as e:
             partial = head if skipped is not None else bytes(buf[:_RAW_KEEP])
-            yield Item(source, lineno + 1, None, TRUNCATED, partial)
+            yield Item(source, lineno + 1, None, e.reason, partial)
             return
         except OSError as e:
             yield Item(source, lineno + 1, None, f"read error: {e}", bytes(buf[:_RAW_KEEP]))
@@ -414,8 +446,8 @@ def read_txt(f: InputFile, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYT
                 yield _oversized(f.source, 1, size, head, max_bytes)
                 return
             parts.append(chunk)
-    except CorruptStream:
-        yield Item(f.source, 1, None, TRUNCATED, b"".join(parts)[:_RAW_KEEP])
+    except CorruptStream as e:
+        yield Item(f.source, 1, None, e.reason, b"".join(parts)[:_RAW_KEEP])
         return
     except OSError as e:
         yield Item(f.source, 1, None, f"read error: {e}", b"".join(parts)[:_RAW_KEEP])
