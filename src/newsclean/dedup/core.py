@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from .minhash import MinHasher, lsh_candidates, shingle_hashes
+from .minhash import MinHasher, lsh_candidates
 from .text import skeleton, words
 from .unionfind import connected_components
 from .verify import overlap
@@ -226,17 +226,16 @@ def cluster_documents(
     # 2. near duplicates among the unique, long-enough representatives
     reps = [i for i in range(n) if exact_rep[i] == i and len(toks[i]) >= params.min_words]
     info.short_docs = sum(1 for tk in toks if len(tk) < params.min_words)
-    wsets = [shingle_hashes(toks[i], params.shingle) for i in reps]
-    ssets = [shingle_hashes(skeleton(docs[i].text), params.skeleton_shingle) for i in reps]
-    info.timings["shingles"] = time.perf_counter() - t0
+    # shingle sets (sorted unique hashes, for exact verification) and their signatures, in batches
+    hasher = MinHasher(params.num_perm, seed=params.seed)
+    wsig, wsets = hasher.document_signatures([toks[i] for i in reps], params.shingle, return_sets=True)
+    ssig, ssets = hasher.document_signatures([skeleton(docs[i].text) for i in reps], params.skeleton_shingle,
+                                             return_sets=True)
+    info.timings["shingles"] = time.perf_counter() - t0  # words, shingles and signatures
 
     t1 = time.perf_counter()
-    hasher = MinHasher(params.num_perm, seed=params.seed)
     cand = np.concatenate(
-        [
-            lsh_candidates(hasher.signatures(wsets), params.bands, params.rows),
-            lsh_candidates(hasher.signatures(ssets), params.bands, params.rows),
-        ]
+        [lsh_candidates(wsig, params.bands, params.rows), lsh_candidates(ssig, params.bands, params.rows)]
     )
     if len(cand):
         cand = np.unique(cand, axis=0)
