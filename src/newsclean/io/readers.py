@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, Literal
 import orjson
 
 Compression = Literal["none", "gzip", "zstd"]
-Format = Literal["jsonl", "txt"]
+Format = Literal["jsonl", "txt", "csv", "html", "parquet"]
 
 STDIN = "<stdin>"
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -44,6 +44,9 @@ _LONG_DIGITS = re.compile(rb"\d{19}")
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _TXT_SUFFIXES = (".txt",)
+_CSV_SUFFIXES = (".csv", ".tsv")
+_HTML_SUFFIXES = (".html", ".htm")
+_PARQUET_SUFFIXES = (".parquet",)
 _COMPRESSION_SUFFIXES: dict[str, Compression] = {".gz": "gzip", ".zst": "zstd"}
 
 
@@ -112,20 +115,31 @@ def _format_of(name: str) -> Format | None:
         return "txt"
     if inner.endswith(_JSONL_SUFFIXES):
         return "jsonl"
+    if inner.endswith(_CSV_SUFFIXES):
+        return "csv"
+    if inner.endswith(_HTML_SUFFIXES):
+        return "html"
+    if inner.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
     return None
 
 
 def _strip_txt(name: str) -> str:
+    """The id of a one-article file: its name without .txt/.html/.htm (and compression)."""
     inner = split_compression(name)[0]
-    return inner[: -len(".txt")] if inner.lower().endswith(".txt") else inner
+    for suffix in (".txt", ".html", ".htm"):
+        if inner.lower().endswith(suffix):
+            return inner[: -len(suffix)]
+    return inner
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[InputFile]:
     """Resolve CLI inputs: ``-``/nothing is stdin, folders are walked recursively.
 
-    Folder members are ``.txt`` and ``.jsonl``/``.ndjson`` files (optionally .gz/.zst),
-    hidden files skipped, sorted by path so runs are deterministic.  A file given
-    directly is read as ``.txt`` if it is named so, otherwise as JSONL.
+    Folder members are ``.txt``, ``.jsonl``/``.ndjson``, ``.csv``/``.tsv``,
+    ``.html``/``.htm`` and ``.parquet`` files (optionally .gz/.zst), hidden files
+    skipped, sorted by path so runs are deterministic.  A file given directly is read
+    by its extension, as JSONL when it has none of these.
     """
     if not inputs:
         return [InputFile(None, STDIN)]
@@ -453,6 +467,15 @@ def read_txt(f: InputFile, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYT
         yield Item(f.source, 1, None, f"read error: {e}", b"".join(parts)[:_RAW_KEEP])
         return
     data = b"".join(parts)
+    if f.fmt == "html":
+        from .formats import html_article
+
+        record, reason = html_article(data, f.source, f.doc_id)
+        if record is None:
+            yield Item(f.source, 1, None, reason, data[:_RAW_KEEP])
+        else:
+            yield Item(f.source, 1, record, None, data)
+        return
     text, reason = decode_text_file(data)
     if text is None:
         yield Item(f.source, 1, None, reason, data[:_RAW_KEEP])
@@ -475,8 +498,16 @@ def read_file(f: InputFile, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[I
         yield Item(f.source, 1, None, f"cannot open file: {e.strerror or e}", b"")
         return
     with fh:
-        if f.fmt == "txt":
+        if f.fmt in ("txt", "html"):
             yield from read_txt(f, fh, max_bytes=max_bytes)
+        elif f.fmt == "csv":
+            from .formats import read_csv
+
+            yield from read_csv(f, fh, max_bytes=max_bytes)
+        elif f.fmt == "parquet":
+            from .formats import read_parquet
+
+            yield from read_parquet(f, max_bytes=max_bytes)
         else:
             yield from read_jsonl(decompressed_chunks(fh, f.compression), f.source, max_bytes=max_bytes)
 
