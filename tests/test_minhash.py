@@ -179,3 +179,90 @@ def test_densified_short_sets_still_estimate_jaccard():
         s = mh.signatures([a, b])
         est.append(estimate_jaccard(s[0], s[1]))
     assert abs(float(np.mean(est)) - 1 / 3) < 0.03
+
+
+# ------------------------------------------------------------------ LSH candidates
+
+
+def ref_lsh_candidates(sig: np.ndarray, bands: int, rows: int, max_bucket: int) -> set[tuple[int, int]]:
+    """Slow reference: buckets as dicts of band keys; all pairs of a small bucket, star + chain of a big one."""
+    from newsclean.dedup.minhash import band_keys
+
+    keys = band_keys(sig, bands, rows)
+    out: set[tuple[int, int]] = set()
+    for b in range(bands):
+        buckets: dict[int, list[int]] = {}
+        for i, k in enumerate(keys[:, b].tolist()):
+            buckets.setdefault(k, []).append(i)
+        for m in buckets.values():
+            if len(m) <= max_bucket:
+                out.update(itertools.combinations(m, 2))
+            else:
+                out.update((m[0], x) for x in m[1:])
+                out.update(itertools.pairwise(m[1:]))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("max_bucket", [2, 3, 7, 64])
+def test_lsh_candidates_match_slow_reference(seed, max_bucket):
+    from newsclean.dedup.minhash import lsh_candidates
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    # few distinct values per column: buckets of every size, big ones included
+    sig = rng.integers(0, int(rng.integers(2, 6)), size=(n, 8)).astype(np.uint32)
+    sig[rng.random(n) < 0.3] = EMPTY_BIN  # a large group of identical (empty) signatures
+    dup = rng.integers(0, n, size=n // 4)
+    sig[rng.integers(0, n, size=n // 4)] = sig[dup]  # exact copies
+    got = lsh_candidates(sig, 4, 2, max_bucket=max_bucket)
+    assert got.dtype == np.int64 and got.shape[1] == 2
+    ref = sorted(ref_lsh_candidates(sig, 4, 2, max_bucket))
+    assert got.tolist() == [list(p) for p in ref]
+
+
+def test_lsh_candidates_small_inputs():
+    from newsclean.dedup.minhash import lsh_candidates
+
+    for n in (0, 1):
+        assert lsh_candidates(np.zeros((n, 4), np.uint32), 2, 2).shape == (0, 2)
+    distinct = np.arange(40, dtype=np.uint32).reshape(10, 4)
+    assert lsh_candidates(distinct, 2, 2).shape == (0, 2)
+    assert lsh_candidates(np.zeros((2, 4), np.uint32), 2, 2).tolist() == [[0, 1]]
+
+
+def ref_lsh_between(new: np.ndarray, old: np.ndarray, bands: int, rows: int, max_bucket: int) -> set[tuple[int, int]]:
+    """Slow reference of lsh_candidates_between: per bucket, every new x every old member, or x the first old one."""
+    from newsclean.dedup.minhash import band_keys
+
+    kn, ko = band_keys(new, bands, rows), band_keys(old, bands, rows)
+    out: set[tuple[int, int]] = set()
+    for b in range(bands):
+        olds: dict[int, list[int]] = {}
+        for j, k in enumerate(ko[:, b].tolist()):
+            olds.setdefault(k, []).append(j)
+        news: dict[int, list[int]] = {}
+        for i, k in enumerate(kn[:, b].tolist()):
+            news.setdefault(k, []).append(i)
+        for k, ns in news.items():
+            os_ = olds.get(k, [])
+            if len(os_) + len(ns) > max_bucket:
+                os_ = os_[:1]
+            out.update((i, j) for i in ns for j in os_)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("max_bucket", [2, 5, 64])
+def test_lsh_candidates_between_match_slow_reference(seed, max_bucket):
+    from newsclean.dedup.minhash import lsh_candidates_between
+
+    rng = np.random.default_rng(100 + seed)
+    sig = rng.integers(0, int(rng.integers(2, 6)), size=(int(rng.integers(2, 300)), 8)).astype(np.uint32)
+    sig[rng.random(len(sig)) < 0.2] = EMPTY_BIN
+    cut = int(rng.integers(1, len(sig)))
+    old, new = sig[:cut], sig[cut:]
+    got = lsh_candidates_between(new, old, 4, 2, max_bucket=max_bucket)
+    assert got.dtype == np.int64 and got.shape[1] == 2
+    assert got.tolist() == [list(p) for p in sorted(ref_lsh_between(new, old, 4, 2, max_bucket))]
+    assert lsh_candidates_between(new[:0], old, 4, 2).shape == (0, 2)

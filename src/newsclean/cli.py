@@ -494,6 +494,12 @@ def dedup(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
     ] = DEFAULT_MAX_BYTES,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR "
+                     "(its index/, same parameters): new records matching archived ones join their clusters, "
+                     "archived survivors stay survivors; outputs cover the new records, OUTDIR/index/ both."),
+    ] = None,
 ) -> None:
     """Find near-duplicate records (and with --events, same-event groups) and write the deduplicated archive.
 
@@ -503,7 +509,7 @@ def dedup(
     """
     _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
-                   cleaned_archive=False, doc_timeout=doc_timeout)
+                   cleaned_archive=False, doc_timeout=doc_timeout, against=against)
 
 
 def _dedup_command(
@@ -521,6 +527,7 @@ def _dedup_command(
     max_bytes: int,
     cleaned_archive: bool,
     doc_timeout: float | None = DEFAULT_DOC_TIMEOUT,
+    against: Path | None = None,
 ) -> None:
     """What ``dedup`` and ``run`` share; ``run`` writes the cleaned text into the archive."""
     from .io.readers import InputError, expand_inputs
@@ -542,10 +549,15 @@ def _dedup_command(
             "clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json"
         ):
             _fail(f"input {f.path} would be overwritten by the output; choose another OUTDIR")
+    if against is not None:
+        if not against.is_dir():
+            _fail(f"--against {against}: no such folder (give the OUTDIR of a previous dedup or run)")
+        if Path(os.path.realpath(against)) == real_out:
+            _fail("--against must be another folder than -o/--output: the previous run's outputs would be replaced")
 
     from dataclasses import replace
 
-    from .dedup import DedupParams, EventParams
+    from .dedup import DedupParams, EventParams, IndexMismatch
     from .dedup.run import StrictStop, run_dedup
 
     params = DedupParams() if threshold is None else replace(DedupParams(), threshold=threshold)
@@ -553,7 +565,9 @@ def _dedup_command(
     try:
         stats, _ = run_dedup(files, outdir, events=events, keep=keep, params=params, event_params=event_params,
                              text_field=text_field, id_field=id_field, max_bytes=max_bytes, strict=strict,
-                             cleaned_archive=cleaned_archive, doc_timeout=doc_timeout)
+                             cleaned_archive=cleaned_archive, doc_timeout=doc_timeout, against=against)
+    except IndexMismatch as e:
+        _fail(f"--against: {e}")
     except StrictStop as stop:
         _fail(f"{stop.where}: {stop.reason} (--strict: stopped at the first bad record; nothing written)")
     except OSError as e:
@@ -619,6 +633,12 @@ def run(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
     ] = DEFAULT_MAX_BYTES,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR "
+                     "(its index/, same parameters): new records matching archived ones join their clusters, "
+                     "archived survivors stay survivors; outputs cover the new records, OUTDIR/index/ both."),
+    ] = None,
 ) -> None:
     """Clean, deduplicate and group by event in one pass: the archive holds cleaned text.
 
@@ -627,7 +647,7 @@ def run(
     """
     _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
-                   cleaned_archive=True, doc_timeout=doc_timeout)
+                   cleaned_archive=True, doc_timeout=doc_timeout, against=against)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from .core import (
     unique_names,
 )
 from .events import EventParams, event_groups
+from .index import Index, IndexMismatch, load_index
 
 __all__ = [
     "KEEP_POLICIES",
@@ -34,9 +35,12 @@ __all__ = [
     "DedupResult",
     "Document",
     "EventParams",
+    "Index",
+    "IndexMismatch",
     "cluster_documents",
     "dedup_documents",
     "dedup_records",
+    "load_index",
 ]
 
 
@@ -48,12 +52,21 @@ def dedup_documents(
     params: DedupParams | None = None,
     event_params: EventParams | None = None,
     info: ClusterInfo | None = None,
+    previous: Index | None = None,
+    build_index: bool = False,
 ) -> list[DedupResult]:
-    """Cluster already-cleaned :class:`Document` s (their ``name`` s must be unique)."""
+    """Cluster already-cleaned :class:`Document` s (their ``name`` s must be unique).
+
+    ``previous`` / ``build_index``: see :func:`cluster_documents`.  Events are computed
+    within ``docs`` only (the previous run's records are not consulted): a document that
+    joined an archived cluster takes part as a member of that cluster's group of new
+    documents, and an event id is the cluster id of the event's first document.
+    """
     import time
 
     info = info if info is not None else ClusterInfo()
-    results = cluster_documents(docs, keep=keep, params=params, info=info)
+    results = cluster_documents(docs, keep=keep, params=params, info=info, previous=previous,
+                                build_index=build_index)
     if events:
         t = time.perf_counter()
         labels, ncand = event_groups([d.text for d in docs], _units(results), event_params)
@@ -66,8 +79,9 @@ def dedup_documents(
 
 
 def _units(results: list[DedupResult]) -> list[int]:
-    pos = {r.name: r.index for r in results}
-    return [pos[r.cluster] for r in results]
+    """Near-duplicate group of each document: its cluster's first document in the batch."""
+    first: dict[str, int] = {}
+    return [first.setdefault(r.cluster, r.index) for r in results]
 
 
 def dedup_records(
@@ -82,6 +96,7 @@ def dedup_records(
     params: DedupParams | None = None,
     event_params: EventParams | None = None,
     info: ClusterInfo | None = None,
+    previous: Index | None = None,
 ) -> list[DedupResult]:
     """One :class:`DedupResult` per record, in order.
 
@@ -89,7 +104,8 @@ def dedup_records(
     maintext, content, body) and cleaned with ``cleaner`` (default ``Cleaner()``) before
     comparison; the records themselves are not modified.  A record without usable text
     raises :class:`newsclean.engine.local.BadRecord`.  ``threshold`` overrides the word
-    containment threshold of ``params``.
+    containment threshold of ``params``.  ``previous``: deduplicate against a previous
+    run's index (:func:`newsclean.dedup.index.load_index`), see :func:`cluster_documents`.
     """
     from dataclasses import replace
 
@@ -110,6 +126,7 @@ def dedup_records(
         result = cleaner.clean(text)
         ids.append(find_id(rec, id_field)[1] if isinstance(rec, dict) else None)
         docs.append(Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(rec)))
-    for d, name in zip(docs, unique_names(ids)):
+    for d, name in zip(docs, unique_names(ids, taken=set(previous.names) if previous is not None else ())):
         d.name = name
-    return dedup_documents(docs, events=events, keep=keep, params=params, event_params=event_params, info=info)
+    return dedup_documents(docs, events=events, keep=keep, params=params, event_params=event_params, info=info,
+                           previous=previous)

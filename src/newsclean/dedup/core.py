@@ -40,18 +40,21 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xxhash
 
-from .minhash import MinHasher, lsh_candidates
+from .minhash import MinHasher, lsh_candidates, lsh_candidates_between
 from .text import skeleton, words
 from .unionfind import connected_components
 from .verify import overlap
+
+if TYPE_CHECKING:
+    from .index import Index
 
 KEEP_POLICIES = ("cleanest", "earliest", "longest", "first")
 DATE_FIELDS = ("date", "published", "published_at", "publish_date", "timestamp")
@@ -129,17 +132,29 @@ class ClusterInfo:
     exact_groups: int = 0
     short_docs: int = 0
     event_candidates: int = 0
+    index: Any = None  # the batch's index entries (cluster_documents(build_index=True))
+    joined_previous: int = 0  # documents that joined a cluster of the previous index
 
 
-def unique_names(ids: Sequence[Any]) -> list[str]:
-    """``str(id)`` for first occurrences, ``<id>#k`` for the k-th repeat; ``None`` -> ``#pos``."""
+def unique_names(ids: Sequence[Any], taken: Collection[str] = ()) -> list[str]:
+    """``str(id)`` for first occurrences, ``<id>#k`` for the k-th repeat; ``None`` -> ``#pos``.
+
+    Names in ``taken`` (a previous run's) are skipped: the next ``#k`` is used.
+
+    >>> unique_names(["a", None, "a"]), unique_names(["a", "b"], taken={"a", "a#2"})
+    (['a', '#2', 'a#2'], ['a#3', 'b'])
+    """
     seen: dict[str, int] = {}
     out = []
     for pos, i in enumerate(ids, 1):
         base = f"#{pos}" if i is None else str(i)
         k = seen.get(base, 0) + 1
+        name = base if k == 1 else f"{base}#{k}"
+        while name in taken:
+            k += 1
+            name = f"{base}#{k}"
         seen[base] = k
-        out.append(base if k == 1 else f"{base}#{k}")
+        out.append(name)
     return out
 
 
@@ -202,8 +217,23 @@ def cluster_documents(
     keep: str = "cleanest",
     params: DedupParams | None = None,
     info: ClusterInfo | None = None,
+    previous: Index | None = None,
+    build_index: bool = False,
 ) -> list[DedupResult]:
-    """Near-duplicate clusters of already-cleaned documents; one result per document, in order."""
+    """Near-duplicate clusters of already-cleaned documents; one result per document, in order.
+
+    With ``previous`` (the :class:`~newsclean.dedup.index.Index` of an earlier run, made
+    with the same ``params``), the documents are also compared with every record of that
+    archive, by the same rules: a document that matches an archived record joins that
+    record's cluster (``duplicate_of`` = its survivor, which stays the survivor: the
+    archive is append-only).  Archived clusters are never merged with each other; a
+    group of new documents that reaches several of them joins the earliest archived one.
+    Groups of new documents that reach none are clustered as without ``previous``.
+    Names must not repeat the archive's (``unique_names(ids, taken=...)``).
+
+    With ``build_index``, ``info.index`` receives the index entries of these documents
+    (numbered after the archive's), for :func:`~newsclean.dedup.index.write_index`.
+    """
     params = params or DedupParams()
     info = info if info is not None else ClusterInfo()
     key = _sort_key(keep)
@@ -211,20 +241,35 @@ def cluster_documents(
     names = [d.name for d in docs]
     if len(set(names)) != n:
         raise ValueError("document names must be unique (see unique_names)")
+    n_prev = previous.size if previous is not None else 0
+    if previous is not None:
+        if previous.params != asdict(params):
+            raise ValueError("the previous index was made with other parameters")
+        taken = set(previous.names)
+        if any(name in taken for name in names):
+            raise ValueError("document names must not repeat the previous index's (see unique_names)")
 
     t0 = time.perf_counter()
     toks = [words(d.text) for d in docs]
-    # 1. exact duplicates: identical normalised word sequences
-    exact_rep = np.arange(n, dtype=np.int64)
+    # 1. exact duplicates: identical normalised word sequences (numbered after the archive)
     first_of: dict[bytes, int] = {}
-    for i, tk in enumerate(toks):
-        h = xxhash.xxh3_128_digest(" ".join(tk).encode("utf-8", "surrogatepass"))
-        exact_rep[i] = first_of.setdefault(h, i)
-    info.exact_groups = len(first_of)
-    edges = [np.stack([exact_rep, np.arange(n)], axis=1)[exact_rep != np.arange(n)]]
+    if previous is not None:
+        raw = np.ascontiguousarray(previous.digest).tobytes()
+        for j in range(n_prev):
+            first_of.setdefault(raw[16 * j : 16 * j + 16], j)
+    digests = [xxhash.xxh3_128_digest(" ".join(tk).encode("utf-8", "surrogatepass")) for tk in toks]
+    exact_rep = np.array([first_of.setdefault(h, n_prev + i) for i, h in enumerate(digests)], dtype=np.int64)
+    info.exact_groups = len(set(digests))
+    own = np.arange(n, dtype=np.int64)
+    in_batch = (exact_rep >= n_prev) & (exact_rep != own + n_prev)
+    edges = [np.stack([exact_rep[in_batch] - n_prev, own[in_batch]], axis=1)]
+    # edges to archived clusters: (document, survivor index in the archive)
+    to_prev = exact_rep < n_prev
+    prev_edges = [np.stack([own[to_prev], np.asarray(previous.cluster)[exact_rep[to_prev]]], axis=1)] if (
+        previous is not None) else []
 
     # 2. near duplicates among the unique, long-enough representatives
-    reps = [i for i in range(n) if exact_rep[i] == i and len(toks[i]) >= params.min_words]
+    reps = [i for i in range(n) if exact_rep[i] == n_prev + i and len(toks[i]) >= params.min_words]
     info.short_docs = sum(1 for tk in toks if len(tk) < params.min_words)
     # shingle sets (sorted unique hashes, for exact verification) and their signatures, in batches
     hasher = MinHasher(params.num_perm, seed=params.seed)
@@ -239,7 +284,15 @@ def cluster_documents(
     )
     if len(cand):
         cand = np.unique(cand, axis=0)
-    info.candidates = len(cand)
+    cand_prev = np.zeros((0, 2), dtype=np.int64)
+    if previous is not None and previous.rows and reps:
+        cand_prev = np.concatenate([
+            lsh_candidates_between(wsig, previous.wsig, params.bands, params.rows),
+            lsh_candidates_between(ssig, previous.ssig, params.bands, params.rows),
+        ])
+        if len(cand_prev):
+            cand_prev = np.unique(cand_prev, axis=0)
+    info.candidates = len(cand) + len(cand_prev)
     info.timings["minhash_lsh"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -251,41 +304,113 @@ def cluster_documents(
     info.verified = len(good)
     if good:
         edges.append(rep_arr[np.array(good, dtype=np.int64)])
-    labels = connected_components(n, np.concatenate(edges) if edges else np.zeros((0, 2), np.int64))
+    if len(cand_prev):
+        row_cluster = previous.row_cluster()
+        good_prev = [(a, r) for a, r in cand_prev.tolist()
+                     if _similarity(wsets[a], previous.wset(r), ssets[a], previous.sset(r), params) > 0]
+        info.verified += len(good_prev)
+        if good_prev:
+            g = np.array(good_prev, dtype=np.int64)
+            prev_edges.append(np.stack([rep_arr[g[:, 0]], row_cluster[g[:, 1]]], axis=1))
+    # nodes: the documents, then the archived clusters they reach
+    prev_clusters = np.zeros(0, dtype=np.int64)
+    if prev_edges:
+        pe = np.concatenate(prev_edges)
+        prev_clusters, node = np.unique(pe[:, 1], return_inverse=True)
+        edges.append(np.stack([pe[:, 0], n + node.reshape(-1)], axis=1))
+    labels = connected_components(n + len(prev_clusters), np.concatenate(edges))
     info.timings["verify"] = time.perf_counter() - t2
 
     # 3. survivors and similarity to them
     t3 = time.perf_counter()
     members: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels.tolist()):
+    for i, lab in enumerate(labels[:n].tolist()):
         members.setdefault(lab, []).append(i)
+    archived: dict[int, int] = {}  # component -> earliest archived survivor it reaches
+    for k, lab in enumerate(labels[n:].tolist()):
+        archived.setdefault(lab, int(prev_clusters[k]))  # prev_clusters ascend
     rep_pos = {r: k for k, r in enumerate(reps)}
+
+    def sets_of(g: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Shingle sets of the exact representative of global record ``g``."""
+        ex = int(exact_rep[g - n_prev]) if g >= n_prev else g
+        if ex >= n_prev:
+            a = rep_pos.get(ex - n_prev)
+            return None if a is None else (wsets[a], ssets[a])
+        r = int(previous.row[ex])
+        return None if r < 0 else (previous.wset(r), previous.sset(r))
+
+    def digest_of(g: int) -> bytes:
+        return digests[g - n_prev] if g >= n_prev else np.asarray(previous.digest[g]).tobytes()
+
     results: list[DedupResult | None] = [None] * n
-    for group in members.values():
-        surv = min(((i, docs[i]) for i in group), key=key)[0]
-        sname = names[surv]
+    survivor_of = np.empty(n, dtype=np.int64)
+    for lab, group in members.items():
+        if lab in archived:
+            surv_g = archived[lab]
+            sname = previous.names[surv_g]
+            info.joined_previous += len(group)
+        else:
+            surv = min(((i, docs[i]) for i in group), key=key)[0]
+            surv_g, sname = n_prev + surv, names[surv]
+        surv_digest = digest_of(surv_g)
+        surv_sets = None
         for i in group:
-            if i == surv:
-                sim = 1.0
-            elif exact_rep[i] == exact_rep[surv]:
+            survivor_of[i] = surv_g
+            if n_prev + i == surv_g or digests[i] == surv_digest:
                 sim = 1.0
             else:
-                a, b = rep_pos.get(int(exact_rep[i])), rep_pos.get(int(exact_rep[surv]))
+                if surv_sets is None:
+                    surv_sets = sets_of(surv_g) or ()
+                mine = sets_of(n_prev + i)
                 sim = 0.0
-                if a is not None and b is not None:
-                    sim = _similarity(wsets[a], wsets[b], ssets[a], ssets[b], params)
+                if mine is not None and surv_sets:
+                    sim = _similarity(mine[0], surv_sets[0], mine[1], surv_sets[1], params)
                     if sim == 0.0:  # joined through other members: report the word containment
-                        sim = overlap(wsets[a], wsets[b]).containment
+                        sim = overlap(mine[0], surv_sets[0]).containment
             results[i] = DedupResult(
                 id=docs[i].id,
                 cluster=sname,
-                duplicate_of=None if i == surv else sname,
+                duplicate_of=None if n_prev + i == surv_g else sname,
                 similarity=round(float(sim), 4),
                 name=names[i],
                 index=i,
             )
     info.timings["survivors"] = time.perf_counter() - t3
+    if build_index:
+        info.index = _index_part(names, survivor_of, digests, exact_rep, rep_pos, wsig, ssig, wsets, ssets,
+                                 previous, params, keep)
     return [r for r in results if r is not None]
+
+
+def _index_part(names, survivor_of, digests, exact_rep, rep_pos, wsig, ssig, wsets, ssets, previous, params,
+                keep) -> Index:
+    """The index entries of a batch (records and rows numbered after ``previous``'s)."""
+    from .index import Index
+
+    n_prev = previous.size if previous is not None else 0
+    r_prev = previous.rows if previous is not None else 0
+    row = np.full(len(names), -1, dtype=np.int64)
+    for i, ex in enumerate(exact_rep.tolist()):
+        if ex >= n_prev:
+            a = rep_pos.get(ex - n_prev)
+            if a is not None:
+                row[i] = r_prev + a
+        else:
+            row[i] = previous.row[ex]
+
+    def flat(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        off = np.zeros(len(sets) + 1, dtype=np.int64)
+        np.cumsum([len(s) for s in sets], out=off[1:])
+        return (np.concatenate(sets).astype(np.uint64) if sets else np.zeros(0, np.uint64)), off
+
+    w, woff = flat(wsets)
+    s, soff = flat(ssets)
+    return Index(
+        names=list(names), cluster=survivor_of, digest=np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 16),
+        row=row, wsig=wsig, ssig=ssig, wsets=w, wsets_offsets=woff, ssets=s, ssets_offsets=soff,
+        params=asdict(params), keep=keep,
+    )
 
 
 def params_dict(params: DedupParams) -> dict[str, Any]:

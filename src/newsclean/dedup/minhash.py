@@ -26,6 +26,7 @@ The pipeline, each step one batch of numpy operations over *all* documents at on
   multiply-adds per shingle by one hash, in 32-bit values.
 * **Candidates** (:func:`lsh_candidates`): documents whose band keys are equal, found by
   sorting each band's keys; returns the unique pairs ``(i, j)``, ``i < j``, sorted.
+  :func:`lsh_candidates_between` pairs a new batch with an archive's signatures.
 """
 from __future__ import annotations
 
@@ -383,43 +384,133 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return keys
 
 
+def _band_runs(col: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``order`` (stable argsort of ``col``) and the runs of equal keys of size >= 2: ``starts``, ``sizes``."""
+    order = np.argsort(col, kind="stable")
+    sk = col[order]
+    new = np.empty(len(col), dtype=bool)
+    new[0] = True
+    np.not_equal(sk[1:], sk[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, len(col)))
+    multi = sizes > 1
+    return order, starts[multi], sizes[multi]
+
+
+def _run_pairs(starts: np.ndarray, sizes: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of *sorted positions* ``(p, q)``, ``p < q``, inside runs ``[start, start + size)``.
+
+    A run of up to ``max_bucket`` positions yields all its pairs; a larger one the star
+    from its first position plus the chain of consecutive positions after it.
+    """
+    small = sizes <= max_bucket
+    # all pairs of small runs: position p pairs with p+1 .. end-1 (a triangular expansion)
+    s_st, s_sz = starts[small], sizes[small]
+    pos = np.repeat(s_st, s_sz) + (np.arange(int(s_sz.sum())) - np.repeat(np.cumsum(s_sz) - s_sz, s_sz))
+    after = np.repeat(s_st + s_sz, s_sz) - pos - 1  # partners of each position
+    first = np.repeat(pos, after)
+    total = len(first)
+    step = np.arange(total) - np.repeat(np.cumsum(after) - after, after)
+    second = first + 1 + step
+    # big runs: star from the first position, chain from the second
+    b_st, b_sz = starts[~small], sizes[~small]
+    if len(b_st):
+        members = np.repeat(b_st, b_sz - 1) + (
+            np.arange(int((b_sz - 1).sum())) - np.repeat(np.cumsum(b_sz - 1) - (b_sz - 1), b_sz - 1)) + 1
+        centre = np.repeat(b_st, b_sz - 1)
+        link = members[members + 1 < np.repeat(b_st + b_sz, b_sz - 1)]  # chain p -> p + 1 inside the run
+        first = np.concatenate([first, centre, link])
+        second = np.concatenate([second, members, link + 1])
+    return first, second
+
+
 def lsh_candidates(sig: np.ndarray, bands: int, rows: int, *, max_bucket: int = 64) -> np.ndarray:
     """Unique candidate pairs ``(m, 2)`` int64 (``i < j``, sorted) sharing any band key.
 
     A bucket of up to ``max_bucket`` documents yields all its pairs; a larger one (a
     template or boilerplate shared by very many documents) yields a star from its first
     member plus the chain of consecutive members, so cost stays linear.
+
+    Vectorised: per band, one stable argsort of the keys finds the buckets (runs of equal
+    keys, members in index order); the pairs of all buckets come from one triangular
+    expansion of positions; the pairs are kept as sorted unique ``i * n + j`` keys, each
+    band's sorted keys merged in (memory bounded by the unique pairs plus one band;
+    faster than one ``np.unique`` of all bands' keys, which sorts them all at once).
     """
     n = sig.shape[0]
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     keys = band_keys(sig, bands, rows)
-    chunks: list[np.ndarray] = []
+    seen = np.zeros(0, dtype=np.int64)  # sorted unique pair keys i * n + j of the bands so far
     for b in range(bands):
-        col = keys[:, b]
-        order = np.argsort(col, kind="stable")
-        sk = col[order]
-        same = sk[1:] == sk[:-1]
-        if not same.any():
+        order, starts, sizes = _band_runs(keys[:, b])
+        if not len(starts):
             continue
-        # runs of equal keys: [starts[r], ends[r])
-        edges = np.flatnonzero(np.diff(np.concatenate(([False], same, [False])).astype(np.int8)))
-        starts, ends = edges[0::2], edges[1::2] + 1
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            members = np.sort(order[s:e])
-            m = e - s
-            if m <= max_bucket:
-                ii, jj = np.triu_indices(m, 1)
-                chunks.append(np.stack([members[ii], members[jj]], axis=1))
-            else:
-                star = np.stack([np.full(m - 1, members[0]), members[1:]], axis=1)
-                chain = np.stack([members[1:-1], members[2:]], axis=1)
-                chunks.append(np.concatenate([star, chain]))
-    if not chunks:
+        p, q = _run_pairs(starts, sizes, max_bucket)
+        # a stable sort keeps each run in index order: order[p] < order[q]
+        k = order[p].astype(np.int64) * n + order[q]
+        k.sort()
+        # merging two sorted runs is linear in a stable (timsort) sort
+        seen = _unique_sorted(np.sort(np.concatenate([seen, k]), kind="stable") if len(seen) else k)
+    return np.stack([seen // n, seen % n], axis=1)
+
+
+def _unique_sorted(s: np.ndarray) -> np.ndarray:
+    """Drop repeats from a sorted array (``np.unique`` sorts again, and is slower)."""
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
+def lsh_candidates_between(
+    new_sig: np.ndarray, old_sig: np.ndarray, bands: int, rows: int, *, max_bucket: int = 64
+) -> np.ndarray:
+    """Unique pairs ``(i, j)`` (sorted) of a new document ``i`` and an old one ``j`` sharing a band key.
+
+    For incremental runs: the old documents (an archive) are not paired among themselves,
+    and the new ones are paired among themselves by :func:`lsh_candidates`.  A bucket of
+    up to ``max_bucket`` documents (old and new) pairs every new member with every old
+    one; in a larger bucket each new member pairs with the bucket's first old member only
+    (the star of :func:`lsh_candidates`), so cost stays linear in both sizes.  Per band,
+    the new keys are sorted once and the old keys looked up in them.
+    """
+    n_new, n_old = new_sig.shape[0], old_sig.shape[0]
+    if not n_new or not n_old:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(chunks).astype(np.int64)
-    keys1 = np.unique(pairs[:, 0] * n + pairs[:, 1])
-    return np.stack([keys1 // n, keys1 % n], axis=1)
+    new_keys = band_keys(new_sig, bands, rows)
+    old_keys = band_keys(np.asarray(old_sig), bands, rows)
+    seen = np.zeros(0, dtype=np.int64)  # sorted unique keys i * n_old + j
+    for b in range(bands):
+        order = np.argsort(new_keys[:, b], kind="stable")
+        sk = new_keys[order, b]
+        col = old_keys[:, b]
+        pos = np.searchsorted(sk, col)
+        pos[pos == n_new] = n_new - 1
+        old = np.flatnonzero(sk[pos] == col)  # ascending old indices
+        if not len(old):
+            continue
+        key = col[old]
+        lo = pos[old]
+        hi = np.searchsorted(sk, key, "right")
+        # old members of the same bucket: grouped by key, in index order
+        g = np.lexsort((old, key))
+        old, key, lo, hi = old[g], key[g], lo[g], hi[g]
+        first = np.empty(len(key), dtype=bool)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        group = np.cumsum(first) - 1
+        n_old_in = np.bincount(group)[group]
+        keep = first | (n_old_in + hi - lo <= max_bucket)
+        old, lo, hi = old[keep], lo[keep], hi[keep]
+        cnt = hi - lo
+        at = np.repeat(lo, cnt) + (np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+        k = order[at].astype(np.int64) * n_old + np.repeat(old, cnt)
+        k.sort()
+        seen = _unique_sorted(np.sort(np.concatenate([seen, k]), kind="stable") if len(seen) else k)
+    return np.stack([seen // n_old, seen % n_old], axis=1)
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:

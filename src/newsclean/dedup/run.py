@@ -10,7 +10,16 @@ Outputs (all atomic; identical input gives byte-identical clusters/kept/duplicat
   ``duplicate_of``, ``similarity`` (and ``event``);
 * ``rejects.jsonl`` — records that could not be read or have no usable text, with
   source, line, id, reason and raw text (always created, possibly empty);
-* ``stats.json`` — counts, cluster size histogram, timings, parameters.
+* ``stats.json`` — counts, cluster size histogram, timings, parameters;
+* ``index/`` — what ``--against OUTDIR`` needs to deduplicate a later batch against
+  this run (:mod:`.index`): every record's name, cluster, exact-text digest, MinHash
+  signatures and shingle sets, and the parameters.
+
+With ``against`` (a previous run's OUTDIR, same parameters), the new records are also
+compared with that run's index: one that matches an archived record joins its cluster
+(the archived survivor stays the survivor).  The outputs cover the new records only;
+``index/`` holds the previous records and the new ones, so runs chain.  Events are
+computed within the new batch.
 """
 from __future__ import annotations
 
@@ -22,6 +31,7 @@ from typing import Any
 
 from . import ClusterInfo, DedupParams, Document, EventParams, dedup_documents
 from .core import record_date, unique_names
+from .index import empty_index, load_index, write_index
 
 OUTPUT_NAMES = ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json")
 
@@ -62,6 +72,7 @@ def run_dedup(
     cleaner: Any = None,
     cleaned_archive: bool = False,
     doc_timeout: float | None = 60.0,
+    against: Path | None = None,
 ) -> tuple[DedupStats, dict[str, Any]]:
     """Run the whole command; returns the stats and the stats.json document.
 
@@ -79,6 +90,8 @@ def run_dedup(
         cleaner = Cleaner()
     params = params or DedupParams()
     event_params = event_params or EventParams()
+    # before reading anything: a mismatching index raises IndexMismatch
+    previous = load_index(against, params, keep) if against is not None else None
     stats = DedupStats()
     started = time.perf_counter()
     accepted: list[tuple[Any, Document]] = []  # (item, document)
@@ -114,12 +127,14 @@ def run_dedup(
         accepted.append((item, doc))
         text_fields.append(field_name)
     stats.timings["read_clean"] = time.perf_counter() - started
-    for (_, d), name in zip(accepted, unique_names(ids)):
+    taken = set(previous.names) if previous is not None else ()
+    for (_, d), name in zip(accepted, unique_names(ids, taken=taken)):
         d.name = name
 
     info = ClusterInfo()
     results = dedup_documents(
-        [d for _, d in accepted], events=events, keep=keep, params=params, event_params=event_params, info=info
+        [d for _, d in accepted], events=events, keep=keep, params=params, event_params=event_params, info=info,
+        previous=previous, build_index=True,
     )
     stats.timings.update(info.timings)
 
@@ -167,6 +182,9 @@ def run_dedup(
             "lsh_candidate_pairs": info.candidates,
             "verified_pairs": info.verified,
             "event_candidate_pairs": info.event_candidates if events else None,
+            "against": str(against) if against is not None else None,
+            "previous_records": previous.size if previous is not None else 0,
+            "joined_previous": info.joined_previous,
             "parameters": {"keep": keep, "events": events, "cleaned_archive": cleaned_archive, **asdict(params),
                            **({"event_" + k: v for k, v in asdict(event_params).items()} if events else {})},
             "timings": {k: round(v, 4) for k, v in stats.timings.items()},
@@ -174,6 +192,7 @@ def run_dedup(
         import orjson
 
         writers["stats.json"].write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        write_index(outdir, previous if previous is not None else empty_index(params, keep), info.index)
         for w in writers.values():
             w.commit()
     except BaseException:
