@@ -250,14 +250,21 @@ def cluster_documents(
             raise ValueError("document names must not repeat the previous index's (see unique_names)")
 
     t0 = time.perf_counter()
-    toks = [words(d.text) for d in docs]
+    # Normalised texts as single strings (not word lists: a list of Python strings per
+    # document costs ~10x the memory) and word counts.
+    norm: list[str] = []
+    nwords = np.empty(n, dtype=np.int64)
+    for i, d in enumerate(docs):
+        tk = words(d.text)
+        nwords[i] = len(tk)
+        norm.append(" ".join(tk))
     # 1. exact duplicates: identical normalised word sequences (numbered after the archive)
     first_of: dict[bytes, int] = {}
     if previous is not None:
         raw = np.ascontiguousarray(previous.digest).tobytes()
         for j in range(n_prev):
             first_of.setdefault(raw[16 * j : 16 * j + 16], j)
-    digests = [xxhash.xxh3_128_digest(" ".join(tk).encode("utf-8", "surrogatepass")) for tk in toks]
+    digests = [xxhash.xxh3_128_digest(t.encode("utf-8", "surrogatepass")) for t in norm]
     exact_rep = np.array([first_of.setdefault(h, n_prev + i) for i, h in enumerate(digests)], dtype=np.int64)
     info.exact_groups = len(set(digests))
     own = np.arange(n, dtype=np.int64)
@@ -269,11 +276,12 @@ def cluster_documents(
         previous is not None) else []
 
     # 2. near duplicates among the unique, long-enough representatives
-    reps = [i for i in range(n) if exact_rep[i] == n_prev + i and len(toks[i]) >= params.min_words]
-    info.short_docs = sum(1 for tk in toks if len(tk) < params.min_words)
+    reps = [i for i in range(n) if exact_rep[i] == n_prev + i and nwords[i] >= params.min_words]
+    info.short_docs = int((nwords < params.min_words).sum())
     # shingle sets (sorted unique hashes, for exact verification) and their signatures, in batches
     hasher = MinHasher(params.num_perm, seed=params.seed)
-    wsig, wsets = hasher.document_signatures([toks[i] for i in reps], params.shingle, return_sets=True)
+    wsig, wsets = hasher.document_signatures([norm[i] for i in reps], params.shingle, return_sets=True)
+    del norm
     ssig, ssets = hasher.document_signatures([skeleton(docs[i].text) for i in reps], params.skeleton_shingle,
                                              return_sets=True)
     info.timings["shingles"] = time.perf_counter() - t0  # words, shingles and signatures

@@ -124,6 +124,7 @@ def run_dedup(
             continue
         ids.append(id_value if id_name is not None else fallback)
         doc = Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(item.record))
+        item.raw = b""  # the raw line is only kept for reject reports: free it
         accepted.append((item, doc))
         text_fields.append(field_name)
     stats.timings["read_clean"] = time.perf_counter() - started
