@@ -211,6 +211,27 @@ def _similarity(wa: np.ndarray, wb: np.ndarray, sa: np.ndarray, sb: np.ndarray, 
     return 0.0
 
 
+def _plausible(pairs: np.ndarray, sig: np.ndarray, size: np.ndarray, params: DedupParams) -> np.ndarray:
+    """Candidates whose signatures say they could pass verification (vectorised).
+
+    Every accepted pair has word containment at least ``skeleton_word_floor``.  The
+    share of equal signature bins estimates the Jaccard similarity J, and with the set
+    sizes gives the containment ``J (|A|+|B|) / ((1+J) min(|A|,|B|))``; pairs estimated
+    below a third of the floor (far outside the estimate's noise with 128 bins) cannot
+    pass and are not verified one by one.  Loose LSH bands (needed to find truncated
+    copies) propose many pairs that only share a sentence: this drops them cheaply.
+    """
+    keep = np.empty(len(pairs), dtype=bool)
+    floor = params.skeleton_word_floor / 3
+    for start in range(0, len(pairs), 100_000):
+        a, b = pairs[start : start + 100_000, 0], pairs[start : start + 100_000, 1]
+        j = (sig[a] == sig[b]).mean(axis=1)
+        na, nb = size[a], size[b]
+        containment = j * (na + nb) / ((1 + j) * np.maximum(1, np.minimum(na, nb)))
+        keep[start : start + 100_000] = containment >= floor
+    return keep
+
+
 def cluster_documents(
     docs: Sequence[Document],
     *,
@@ -305,6 +326,9 @@ def cluster_documents(
 
     t2 = time.perf_counter()
     rep_arr = np.array(reps, dtype=np.int64)
+    if len(cand):
+        wsize = np.fromiter(map(len, wsets), dtype=np.int64, count=len(wsets))
+        cand = cand[_plausible(cand, wsig, wsize, params)]
     good = []
     for a, b in cand.tolist():
         if _similarity(wsets[a], wsets[b], ssets[a], ssets[b], params) > 0:
