@@ -440,18 +440,49 @@ def _print_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> None:
         console.print(f"{stats.rejected:,} records rejected (--diff writes no rejects file)")
 
 
+
+# Arguments and options shared by dedup and run.
+InputsArg = Annotated[
+    list[str],
+    typer.Argument(metavar="INPUT", help="JSONL, CSV, Parquet, .txt or .html files (.gz/.zst ok), or folders of them.",
+                   show_default=False),
+]
+OutdirOpt = Annotated[
+    Path,
+    typer.Option("--output", "-o", metavar="OUTDIR", help="Folder for clusters.jsonl, kept.jsonl.gz, "
+                 "duplicates.jsonl.gz, rejects.jsonl, stats.json and index/ (created if missing)."),
+]
+TextFieldOpt = Annotated[
+    str | None,
+    typer.Option("--text-field", metavar="NAME", help="Field with the text (default: text, maintext, content, body)."),
+]
+IdFieldOpt = Annotated[
+    str | None,
+    typer.Option("--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url)."),
+]
+DocTimeoutOpt = Annotated[
+    float,
+    typer.Option("--doc-timeout", metavar="SECONDS", help="Reject a record whose cleaning takes longer (0: no limit)."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")
+]
+MaxBytesOpt = Annotated[
+    int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
+]
+AgainstOpt = Annotated[
+    Path | None,
+    typer.Option("--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR "
+                 "(its index/, same parameters): new records matching archived ones join their clusters, "
+                 "archived survivors stay survivors; outputs cover the new records, OUTDIR/index/ both."),
+]
+
+
 @app.command()
 def dedup(
-    inputs: Annotated[
-        list[str],
-        typer.Argument(metavar="INPUT", help="JSONL files (.gz/.zst ok), .txt articles or folders of them.",
-                       show_default=False),
-    ],
-    outdir: Annotated[
-        Path,
-        typer.Option("--output", "-o", metavar="OUTDIR", help="Folder for clusters.jsonl, kept.jsonl.gz, "
-                     "duplicates.jsonl.gz, rejects.jsonl and stats.json (created if missing)."),
-    ],
+    inputs: InputsArg,
+    outdir: OutdirOpt,
     events: Annotated[
         bool, typer.Option("--events", help="Also group records reporting the same event (adds 'event').")
     ] = False,
@@ -475,31 +506,13 @@ def dedup(
         float | None,
         typer.Option("--event-threshold", metavar="T", help="Average-link TF-IDF cosine for --events (default 0.23)."),
     ] = None,
-    text_field: Annotated[
-        str | None,
-        typer.Option("--text-field", metavar="NAME", help="Field with the text (default: text, maintext, content, body)."),
-    ] = None,
-    id_field: Annotated[
-        str | None,
-        typer.Option("--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url)."),
-    ] = None,
-    doc_timeout: Annotated[
-        float,
-        typer.Option("--doc-timeout", metavar="SECONDS", help="Reject a record whose cleaning takes longer (0: no limit)."),
-    ] = DEFAULT_DOC_TIMEOUT,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")
-    ] = False,
-    max_bytes: Annotated[
-        int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
-    ] = DEFAULT_MAX_BYTES,
-    against: Annotated[
-        Path | None,
-        typer.Option("--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR "
-                     "(its index/, same parameters): new records matching archived ones join their clusters, "
-                     "archived survivors stay survivors; outputs cover the new records, OUTDIR/index/ both."),
-    ] = None,
+    text_field: TextFieldOpt = None,
+    id_field: IdFieldOpt = None,
+    doc_timeout: DocTimeoutOpt = DEFAULT_DOC_TIMEOUT,
+    quiet: QuietOpt = False,
+    strict: StrictOpt = False,
+    max_bytes: MaxBytesOpt = DEFAULT_MAX_BYTES,
+    against: AgainstOpt = None,
 ) -> None:
     """Find near-duplicate records (and with --events, same-event groups) and write the deduplicated archive.
 
@@ -592,16 +605,8 @@ def _dedup_command(
 
 @app.command()
 def run(
-    inputs: Annotated[
-        list[str],
-        typer.Argument(metavar="INPUT", help="JSONL files (.gz/.zst ok), .txt articles or folders of them.",
-                       show_default=False),
-    ],
-    outdir: Annotated[
-        Path,
-        typer.Option("--output", "-o", metavar="OUTDIR", help="Folder for clusters.jsonl, kept.jsonl.gz, "
-                     "duplicates.jsonl.gz, rejects.jsonl and stats.json (created if missing)."),
-    ],
+    inputs: InputsArg,
+    outdir: OutdirOpt,
     events: Annotated[
         bool, typer.Option("--events/--no-events", help="Group records reporting the same event (default on).")
     ] = True,
@@ -614,31 +619,13 @@ def run(
     event_threshold: Annotated[
         float | None, typer.Option("--event-threshold", metavar="T", help="As for dedup (default 0.23).")
     ] = None,
-    text_field: Annotated[
-        str | None,
-        typer.Option("--text-field", metavar="NAME", help="Field with the text (default: text, maintext, content, body)."),
-    ] = None,
-    id_field: Annotated[
-        str | None,
-        typer.Option("--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url)."),
-    ] = None,
-    doc_timeout: Annotated[
-        float,
-        typer.Option("--doc-timeout", metavar="SECONDS", help="Reject a record whose cleaning takes longer (0: no limit)."),
-    ] = DEFAULT_DOC_TIMEOUT,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")
-    ] = False,
-    max_bytes: Annotated[
-        int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
-    ] = DEFAULT_MAX_BYTES,
-    against: Annotated[
-        Path | None,
-        typer.Option("--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR "
-                     "(its index/, same parameters): new records matching archived ones join their clusters, "
-                     "archived survivors stay survivors; outputs cover the new records, OUTDIR/index/ both."),
-    ] = None,
+    text_field: TextFieldOpt = None,
+    id_field: IdFieldOpt = None,
+    doc_timeout: DocTimeoutOpt = DEFAULT_DOC_TIMEOUT,
+    quiet: QuietOpt = False,
+    strict: StrictOpt = False,
+    max_bytes: MaxBytesOpt = DEFAULT_MAX_BYTES,
+    against: AgainstOpt = None,
 ) -> None:
     """Clean, deduplicate and group by event in one pass: the archive holds cleaned text.
 
