@@ -125,3 +125,10 @@ def stats_of(tmp_path: Path) -> Callable[[], dict[str, Any]]:
         return json.loads((tmp_path / "stats.json").read_text("utf-8"))
 
     return read
+
+
+# The keys of the run statistics (--stats FILE and Stats.to_dict()).
+STATS_KEYS = frozenset(
+    {"input_records", "output_records", "rejected", "changed", "unchanged", "edits_by_stage", "seconds",
+     "docs_per_second"}
+)

@@ -20,16 +20,7 @@ from newsclean.cli import app
 DAMAGED = "Microsoft?s announcement follows similar statements fromAmazonandIBM. []"
 CLEAN = "The council met on Tuesday."
 
-STATS_KEYS = {
-    "input_records",
-    "output_records",
-    "rejected",
-    "changed",
-    "unchanged",
-    "edits_by_stage",
-    "seconds",
-    "docs_per_second",
-}
+from conftest import STATS_KEYS  # noqa: E402
 
 
 def assert_cleaned(text: str) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import STATS_KEYS
 
 from newsclean.engine.local import Stats, run_clean
 from newsclean.io.readers import (
@@ -336,16 +337,7 @@ def test_run_clean_one_outcome_per_item():
     stats.output_records, stats.rejected = 3, 2
     assert stats.balanced
     stats.finish()
-    assert set(stats.to_dict()) == {
-        "input_records",
-        "output_records",
-        "rejected",
-        "changed",
-        "unchanged",
-        "edits_by_stage",
-        "seconds",
-        "docs_per_second",
-    }
+    assert set(stats.to_dict()) == STATS_KEYS
 
 
 def test_reject_record_truncates_raw():

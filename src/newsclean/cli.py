@@ -452,6 +452,15 @@ OutdirOpt = Annotated[
     typer.Option("--output", "-o", metavar="OUTDIR", help="Folder for clusters.jsonl, kept.jsonl.gz, "
                  "duplicates.jsonl.gz, rejects.jsonl, stats.json and index/ (created if missing)."),
 ]
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option("--threshold", metavar="T", help="Word-shingle containment needed to call two records "
+                 "near-duplicates (0-1, default 0.6)."),
+]
+EventThresholdOpt = Annotated[
+    float | None,
+    typer.Option("--event-threshold", metavar="T", help="Average-link TF-IDF cosine for events (default 0.23)."),
+]
 TextFieldOpt = Annotated[
     str | None,
     typer.Option("--text-field", metavar="NAME", help="Field with the text (default: text, maintext, content, body)."),
@@ -497,15 +506,8 @@ def dedup(
             "then input order; first: first in input order.",
         ),
     ] = "cleanest",
-    threshold: Annotated[
-        float | None,
-        typer.Option("--threshold", metavar="T", help="Word-shingle containment needed to call two records "
-                     "near-duplicates (0-1, default 0.6)."),
-    ] = None,
-    event_threshold: Annotated[
-        float | None,
-        typer.Option("--event-threshold", metavar="T", help="Average-link TF-IDF cosine for --events (default 0.23)."),
-    ] = None,
+    threshold: ThresholdOpt = None,
+    event_threshold: EventThresholdOpt = None,
     text_field: TextFieldOpt = None,
     id_field: IdFieldOpt = None,
     doc_timeout: DocTimeoutOpt = DEFAULT_DOC_TIMEOUT,
@@ -613,12 +615,8 @@ def run(
     keep: Annotated[
         str, typer.Option("--keep", metavar="POLICY", help="Survivor of each cluster, as for dedup.")
     ] = "cleanest",
-    threshold: Annotated[
-        float | None, typer.Option("--threshold", metavar="T", help="As for dedup (default 0.6).")
-    ] = None,
-    event_threshold: Annotated[
-        float | None, typer.Option("--event-threshold", metavar="T", help="As for dedup (default 0.23).")
-    ] = None,
+    threshold: ThresholdOpt = None,
+    event_threshold: EventThresholdOpt = None,
     text_field: TextFieldOpt = None,
     id_field: IdFieldOpt = None,
     doc_timeout: DocTimeoutOpt = DEFAULT_DOC_TIMEOUT,
