@@ -46,14 +46,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xxhash
 
-from .minhash import MinHasher, lsh_candidates, lsh_candidates_between
-from .text import skeleton, words
+from .minhash import lsh_candidates, lsh_candidates_between
 from .unionfind import connected_components
 from .verify import overlap
 
 if TYPE_CHECKING:
+    from .features import Features
     from .index import Index
 
 KEEP_POLICIES = ("cleanest", "earliest", "longest", "first")
@@ -92,6 +91,7 @@ class Document:
     edits: int = 0
     date: float | None = None
     name: str = ""  # unique name used for cluster / duplicate_of
+    spin: float = 0.0  # how spun the text looks (0: not measured or clean)
 
 
 @dataclass(slots=True)
@@ -187,16 +187,30 @@ def record_date(record: dict[str, Any]) -> float | None:
     return None
 
 
-def _sort_key(policy: str) -> Callable[[tuple[int, Document]], tuple]:
-    if policy == "cleanest":
-        return lambda p: (p[1].edits, -len(p[1].text), p[0], p[1].name)
-    if policy == "longest":
-        return lambda p: (-len(p[1].text), p[1].edits, p[0], p[1].name)
-    if policy == "earliest":
-        return lambda p: (p[1].date is None, p[1].date or 0.0, p[0], p[1].name)
-    if policy == "first":
-        return lambda p: (p[0],)
-    raise ValueError(f"keep must be one of {', '.join(KEEP_POLICIES)}, not {policy!r}")
+def survivor_rank(keep: str, meta: DocMeta) -> np.ndarray:
+    """Rank of each document as a survivor under policy ``keep`` (0 = preferred).
+
+    Ties end on the unique name (never on input position), so the survivors do not
+    depend on the order the records came in (``first`` excepted, by definition).
+    """
+    n = len(meta.names)
+    if keep == "first":
+        return np.arange(n, dtype=np.int64)
+    if keep not in KEEP_POLICIES:
+        raise ValueError(f"keep must be one of {', '.join(KEEP_POLICIES)}, not {keep!r}")
+    name_rank = np.empty(n, dtype=np.int64)
+    name_rank[sorted(range(n), key=meta.names.__getitem__)] = np.arange(n)
+    no_date = np.isnan(meta.date)
+    date = np.where(no_date, 0.0, meta.date)
+    if keep == "cleanest":
+        keys = (meta.edits, meta.spin, -meta.length, no_date, date, name_rank)
+    elif keep == "longest":
+        keys = (-meta.length, meta.edits, name_rank)
+    else:  # earliest
+        keys = (no_date, date, name_rank)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort(keys[::-1])] = np.arange(n)
+    return rank
 
 
 def _similarity(wa: np.ndarray, wb: np.ndarray, sa: np.ndarray, sb: np.ndarray, params: DedupParams) -> float:
@@ -211,25 +225,100 @@ def _similarity(wa: np.ndarray, wb: np.ndarray, sa: np.ndarray, sb: np.ndarray, 
     return 0.0
 
 
-def _plausible(pairs: np.ndarray, sig: np.ndarray, size: np.ndarray, params: DedupParams) -> np.ndarray:
+def _plausible(pairs: np.ndarray, sig: np.ndarray, size: np.ndarray, params: DedupParams,
+               other_sig: np.ndarray | None = None, other_size: np.ndarray | None = None) -> np.ndarray:
     """Candidates whose signatures say they could pass verification (vectorised).
 
-    Every accepted pair has word containment at least ``skeleton_word_floor``.  The
-    share of equal signature bins estimates the Jaccard similarity J, and with the set
-    sizes gives the containment ``J (|A|+|B|) / ((1+J) min(|A|,|B|))``; pairs estimated
-    below a third of the floor (far outside the estimate's noise with 128 bins) cannot
-    pass and are not verified one by one.  Loose LSH bands (needed to find truncated
-    copies) propose many pairs that only share a sentence: this drops them cheaply.
+    ``pairs`` hold row numbers of ``sig`` / ``size`` (the second column of
+    ``other_sig`` / ``other_size`` when given).  Every accepted pair has word
+    containment at least ``skeleton_word_floor``.  The share of equal signature bins
+    estimates the Jaccard similarity J, and with the set sizes gives the containment
+    ``J (|A|+|B|) / ((1+J) min(|A|,|B|))``; pairs estimated below a third of the floor
+    (far outside the estimate's noise with 128 bins) cannot pass and are not verified
+    one by one.  Loose LSH bands (needed to find truncated copies) propose many pairs
+    that only share a sentence: this drops them cheaply.
     """
+    other_sig = sig if other_sig is None else other_sig
+    other_size = size if other_size is None else other_size
     keep = np.empty(len(pairs), dtype=bool)
     floor = params.skeleton_word_floor / 3
-    for start in range(0, len(pairs), 100_000):
-        a, b = pairs[start : start + 100_000, 0], pairs[start : start + 100_000, 1]
-        j = (sig[a] == sig[b]).mean(axis=1)
-        na, nb = size[a], size[b]
+    step = 50_000
+    for start in range(0, len(pairs), step):
+        a, b = pairs[start : start + step, 0], pairs[start : start + step, 1]
+        j = (sig[a] == other_sig[b]).mean(axis=1)
+        na, nb = size[a], other_size[b]
         containment = j * (na + nb) / ((1 + j) * np.maximum(1, np.minimum(na, nb)))
-        keep[start : start + 100_000] = containment >= floor
+        keep[start : start + step] = containment >= floor
     return keep
+
+
+@dataclass
+class DocMeta:
+    """What the survivor policies read, per document (aligned with the features)."""
+
+    names: list[str]
+    ids: list[Any]
+    edits: np.ndarray  # int64: cleaning edits (damage)
+    length: np.ndarray  # int64: characters of cleaned text
+    date: np.ndarray  # float64: epoch seconds, NaN when unknown
+    spin: np.ndarray  # float64: spin score (0 when not measured)
+
+    @classmethod
+    def of(cls, docs: Sequence[Document]) -> DocMeta:
+        return cls(
+            names=[d.name for d in docs], ids=[d.id for d in docs],
+            edits=np.fromiter((d.edits for d in docs), dtype=np.int64, count=len(docs)),
+            length=np.fromiter((len(d.text) for d in docs), dtype=np.int64, count=len(docs)),
+            date=np.fromiter((np.nan if d.date is None else d.date for d in docs), dtype=np.float64,
+                             count=len(docs)),
+            spin=np.fromiter((d.spin for d in docs), dtype=np.float64, count=len(docs)),
+        )
+
+
+@dataclass
+class Verdicts:
+    """Clustering of a batch, as arrays aligned with its documents.
+
+    ``survivor[i]`` is the global index of document i's survivor (records of a previous
+    index first, then the batch: ``n_prev + i`` is document i itself); ``similarity``
+    the verified containment to it (1.0 for the survivor and exact copies).
+    """
+
+    survivor: np.ndarray  # int64
+    similarity: np.ndarray  # float64
+    n_prev: int
+    names: list[str]  # the batch's
+    prev_names: list[str]
+
+    def name_of(self, g: int) -> str:
+        return self.prev_names[g] if g < self.n_prev else self.names[g - self.n_prev]
+
+    def results(self, ids: Sequence[Any]) -> list[DedupResult]:
+        out = []
+        for i, (g, sim) in enumerate(zip(self.survivor.tolist(), self.similarity.tolist())):
+            cname = self.name_of(g)
+            own = g == self.n_prev + i
+            out.append(DedupResult(id=ids[i], cluster=cname, duplicate_of=None if own else cname,
+                                   similarity=round(float(sim), 4), name=self.names[i], index=i))
+        return out
+
+
+def _exact_representatives(digest: np.ndarray, prev_digest: np.ndarray | None) -> np.ndarray:
+    """For each document, the global index of the first record with its digest (archive first)."""
+    parts = [np.asarray(prev_digest)] if prev_digest is not None and len(prev_digest) else []
+    d = np.ascontiguousarray(np.concatenate([*parts, digest])).view(np.uint64).reshape(-1, 2)
+    n_all = len(d)
+    if n_all == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((d[:, 1], d[:, 0]))  # stable: equal digests stay in index order
+    sd = d[order]
+    start = np.empty(n_all, dtype=bool)
+    start[0] = True
+    np.any(sd[1:] != sd[:-1], axis=1, out=start[1:])
+    first = order[np.flatnonzero(start)][np.cumsum(start) - 1]
+    rep = np.empty(n_all, dtype=np.int64)
+    rep[order] = first
+    return rep[n_all - len(digest):]
 
 
 def cluster_documents(
@@ -242,6 +331,34 @@ def cluster_documents(
     build_index: bool = False,
 ) -> list[DedupResult]:
     """Near-duplicate clusters of already-cleaned documents; one result per document, in order.
+
+    The in-memory front of :func:`cluster_features` (see there for ``previous`` and
+    ``build_index``).
+    """
+    from .features import document_features
+
+    params = params or DedupParams()
+    info = info if info is not None else ClusterInfo()
+    t0 = time.perf_counter()
+    feat = document_features([d.text for d in docs], params)
+    info.timings["shingles"] = time.perf_counter() - t0
+    meta = DocMeta.of(docs)
+    verdicts = cluster_features(feat, meta, keep=keep, params=params, info=info, previous=previous,
+                                build_index=build_index)
+    return verdicts.results(meta.ids)
+
+
+def cluster_features(
+    feat: Features,
+    meta: DocMeta,
+    *,
+    keep: str = "cleanest",
+    params: DedupParams | None = None,
+    info: ClusterInfo | None = None,
+    previous: Index | None = None,
+    build_index: bool = False,
+) -> Verdicts:
+    """Near-duplicate clusters of documents given by their :class:`Features`.
 
     With ``previous`` (the :class:`~newsclean.dedup.index.Index` of an earlier run, made
     with the same ``params``), the documents are also compared with every record of that
@@ -257,93 +374,75 @@ def cluster_documents(
     """
     params = params or DedupParams()
     info = info if info is not None else ClusterInfo()
-    key = _sort_key(keep)
-    n = len(docs)
-    names = [d.name for d in docs]
+    n = len(feat)
+    names = meta.names
     if len(set(names)) != n:
         raise ValueError("document names must be unique (see unique_names)")
     n_prev = previous.size if previous is not None else 0
+    prev_names: list[str] = previous.names if previous is not None else []
     if previous is not None:
         if previous.params != asdict(params):
             raise ValueError("the previous index was made with other parameters")
-        taken = set(previous.names)
+        taken = set(prev_names)
         if any(name in taken for name in names):
             raise ValueError("document names must not repeat the previous index's (see unique_names)")
+    rank = survivor_rank(keep, meta)  # fails early on an unknown policy
 
-    t0 = time.perf_counter()
-    # Normalised texts as single strings (not word lists: a list of Python strings per
-    # document costs ~10x the memory) and word counts.
-    norm: list[str] = []
-    nwords = np.empty(n, dtype=np.int64)
-    for i, d in enumerate(docs):
-        tk = words(d.text)
-        nwords[i] = len(tk)
-        norm.append(" ".join(tk))
-    # 1. exact duplicates: identical normalised word sequences (numbered after the archive)
-    first_of: dict[bytes, int] = {}
-    if previous is not None:
-        raw = np.ascontiguousarray(previous.digest).tobytes()
-        for j in range(n_prev):
-            first_of.setdefault(raw[16 * j : 16 * j + 16], j)
-    digests = [xxhash.xxh3_128_digest(t.encode("utf-8", "surrogatepass")) for t in norm]
-    exact_rep = np.array([first_of.setdefault(h, n_prev + i) for i, h in enumerate(digests)], dtype=np.int64)
-    info.exact_groups = len(set(digests))
+    t1 = time.perf_counter()
+    # 1. exact duplicates: identical normalised word sequences (global indices, archive first)
+    exact_rep = _exact_representatives(feat.digest, previous.digest if previous is not None else None)
     own = np.arange(n, dtype=np.int64)
+    info.exact_groups = len(np.unique(exact_rep))
     in_batch = (exact_rep >= n_prev) & (exact_rep != own + n_prev)
     edges = [np.stack([exact_rep[in_batch] - n_prev, own[in_batch]], axis=1)]
-    # edges to archived clusters: (document, survivor index in the archive)
     to_prev = exact_rep < n_prev
     prev_edges = [np.stack([own[to_prev], np.asarray(previous.cluster)[exact_rep[to_prev]]], axis=1)] if (
         previous is not None) else []
 
     # 2. near duplicates among the unique, long-enough representatives
-    reps = [i for i in range(n) if exact_rep[i] == n_prev + i and nwords[i] >= params.min_words]
-    info.short_docs = int((nwords < params.min_words).sum())
-    # shingle sets (sorted unique hashes, for exact verification) and their signatures, in batches
-    hasher = MinHasher(params.num_perm, seed=params.seed)
-    wsig, wsets = hasher.document_signatures([norm[i] for i in reps], params.shingle, return_sets=True)
-    del norm
-    ssig, ssets = hasher.document_signatures([skeleton(docs[i].text) for i in reps], params.skeleton_shingle,
-                                             return_sets=True)
-    info.timings["shingles"] = time.perf_counter() - t0  # words, shingles and signatures
-
-    t1 = time.perf_counter()
-    cand = np.concatenate(
-        [lsh_candidates(wsig, params.bands, params.rows), lsh_candidates(ssig, params.bands, params.rows)]
-    )
+    long_enough = feat.nwords >= params.min_words
+    reps = np.flatnonzero((exact_rep == own + n_prev) & long_enough)
+    info.short_docs = int((~long_enough).sum())
+    wsize = np.diff(feat.woff)
+    cand = np.concatenate([
+        lsh_candidates(feat.wsig, params.bands, params.rows, subset=reps),
+        lsh_candidates(feat.ssig, params.bands, params.rows, subset=reps),
+    ])
     if len(cand):
-        cand = np.unique(cand, axis=0)
+        cand = reps[np.unique(cand, axis=0)]  # document indices
     cand_prev = np.zeros((0, 2), dtype=np.int64)
-    if previous is not None and previous.rows and reps:
+    if previous is not None and previous.rows and len(reps):
+        used = np.unique(np.asarray(previous.row)[np.asarray(previous.row) >= 0])
         cand_prev = np.concatenate([
-            lsh_candidates_between(wsig, previous.wsig, params.bands, params.rows),
-            lsh_candidates_between(ssig, previous.ssig, params.bands, params.rows),
+            lsh_candidates_between(feat.wsig, previous.wsig, params.bands, params.rows, new_subset=reps,
+                                   old_subset=used),
+            lsh_candidates_between(feat.ssig, previous.ssig, params.bands, params.rows, new_subset=reps,
+                                   old_subset=used),
         ])
         if len(cand_prev):
             cand_prev = np.unique(cand_prev, axis=0)
+            cand_prev = np.stack([reps[cand_prev[:, 0]], used[cand_prev[:, 1]]], axis=1)
     info.candidates = len(cand) + len(cand_prev)
     info.timings["minhash_lsh"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    rep_arr = np.array(reps, dtype=np.int64)
     if len(cand):
-        wsize = np.fromiter(map(len, wsets), dtype=np.int64, count=len(wsets))
-        cand = cand[_plausible(cand, wsig, wsize, params)]
-    good = []
-    for a, b in cand.tolist():
-        if _similarity(wsets[a], wsets[b], ssets[a], ssets[b], params) > 0:
-            good.append((a, b))
+        cand = cand[_plausible(cand, feat.wsig, wsize, params)]
+    good = [(a, b) for a, b in cand.tolist()
+            if _similarity(feat.wset(a), feat.wset(b), feat.sset(a), feat.sset(b), params) > 0]
     info.verified = len(good)
     if good:
-        edges.append(rep_arr[np.array(good, dtype=np.int64)])
+        edges.append(np.array(good, dtype=np.int64))
     if len(cand_prev):
+        psize = np.diff(np.asarray(previous.wsets_offsets))
+        cand_prev = cand_prev[_plausible(cand_prev, feat.wsig, wsize, params, previous.wsig, psize)]
         row_cluster = previous.row_cluster()
         good_prev = [(a, r) for a, r in cand_prev.tolist()
-                     if _similarity(wsets[a], previous.wset(r), ssets[a], previous.sset(r), params) > 0]
+                     if _similarity(feat.wset(a), previous.wset(r), feat.sset(a), previous.sset(r), params) > 0]
         info.verified += len(good_prev)
         if good_prev:
             g = np.array(good_prev, dtype=np.int64)
-            prev_edges.append(np.stack([rep_arr[g[:, 0]], row_cluster[g[:, 1]]], axis=1))
+            prev_edges.append(np.stack([g[:, 0], row_cluster[g[:, 1]]], axis=1))
     # nodes: the documents, then the archived clusters they reach
     prev_clusters = np.zeros(0, dtype=np.int64)
     if prev_edges:
@@ -353,94 +452,78 @@ def cluster_documents(
     labels = connected_components(n + len(prev_clusters), np.concatenate(edges))
     info.timings["verify"] = time.perf_counter() - t2
 
-    # 3. survivors and similarity to them
+    # 3. survivors: the best-ranked member, or the earliest archived cluster reached
     t3 = time.perf_counter()
-    members: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels[:n].tolist()):
-        members.setdefault(lab, []).append(i)
-    archived: dict[int, int] = {}  # component -> earliest archived survivor it reaches
-    for k, lab in enumerate(labels[n:].tolist()):
-        archived.setdefault(lab, int(prev_clusters[k]))  # prev_clusters ascend
-    rep_pos = {r: k for k, r in enumerate(reps)}
+    doc_label = labels[:n]
+    survivor = np.empty(n, dtype=np.int64)
+    if n:
+        order = np.lexsort((rank, doc_label))
+        first = np.empty(n, dtype=bool)
+        first[0] = True
+        np.not_equal(doc_label[order][1:], doc_label[order][:-1], out=first[1:])
+        best = np.full(n + len(prev_clusters), -1, dtype=np.int64)
+        best[doc_label[order][first]] = order[first] + n_prev
+        if len(prev_clusters):  # labels of archive nodes: the smallest prev cluster wins (they ascend)
+            arch_lab = labels[n:]
+            arch_best = np.full(n + len(prev_clusters), -1, dtype=np.int64)
+            for lab, pc in zip(arch_lab[::-1].tolist(), prev_clusters[::-1].tolist()):
+                arch_best[lab] = pc
+            reached = arch_best >= 0
+            best[reached] = arch_best[reached]
+            info.joined_previous = int(reached[doc_label].sum())
+        survivor = best[doc_label]
+
+    # similarity to the survivor: 1.0 for itself and exact copies, else verified containment
+    similarity = np.ones(n, dtype=np.float64)
+    surv_new = survivor >= n_prev
+    surv_digest = np.empty_like(feat.digest)
+    surv_digest[surv_new] = feat.digest[survivor[surv_new] - n_prev]
+    if previous is not None and (~surv_new).any():
+        surv_digest[~surv_new] = np.asarray(previous.digest)[survivor[~surv_new]]
+    differ = (survivor != own + n_prev) & np.any(surv_digest != feat.digest, axis=1)
 
     def sets_of(g: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Shingle sets of the exact representative of global record ``g``."""
-        ex = int(exact_rep[g - n_prev]) if g >= n_prev else g
-        if ex >= n_prev:
-            a = rep_pos.get(ex - n_prev)
-            return None if a is None else (wsets[a], ssets[a])
-        r = int(previous.row[ex])
-        return None if r < 0 else (previous.wset(r), previous.sset(r))
+        """Shingle sets of global record ``g`` (None for a short text)."""
+        if g >= n_prev:
+            return (feat.wset(g - n_prev), feat.sset(g - n_prev)) if long_enough[g - n_prev] else None
+        r = int(previous.row[g])
+        return (previous.wset(r), previous.sset(r)) if r >= 0 else None
 
-    def digest_of(g: int) -> bytes:
-        return digests[g - n_prev] if g >= n_prev else np.asarray(previous.digest[g]).tobytes()
-
-    results: list[DedupResult | None] = [None] * n
-    survivor_of = np.empty(n, dtype=np.int64)
-    for lab, group in members.items():
-        if lab in archived:
-            surv_g = archived[lab]
-            sname = previous.names[surv_g]
-            info.joined_previous += len(group)
-        else:
-            surv = min(((i, docs[i]) for i in group), key=key)[0]
-            surv_g, sname = n_prev + surv, names[surv]
-        surv_digest = digest_of(surv_g)
-        surv_sets = None
-        for i in group:
-            survivor_of[i] = surv_g
-            if n_prev + i == surv_g or digests[i] == surv_digest:
-                sim = 1.0
-            else:
-                if surv_sets is None:
-                    surv_sets = sets_of(surv_g) or ()
-                mine = sets_of(n_prev + i)
-                sim = 0.0
-                if mine is not None and surv_sets:
-                    sim = _similarity(mine[0], surv_sets[0], mine[1], surv_sets[1], params)
-                    if sim == 0.0:  # joined through other members: report the word containment
-                        sim = overlap(mine[0], surv_sets[0]).containment
-            results[i] = DedupResult(
-                id=docs[i].id,
-                cluster=sname,
-                duplicate_of=None if n_prev + i == surv_g else sname,
-                similarity=round(float(sim), 4),
-                name=names[i],
-                index=i,
-            )
+    for i, s in zip(np.flatnonzero(differ).tolist(), survivor[differ].tolist()):
+        mine, theirs = sets_of(n_prev + i), sets_of(s)
+        sim = 0.0
+        if mine is not None and theirs is not None:
+            sim = _similarity(mine[0], theirs[0], mine[1], theirs[1], params)
+            if sim == 0.0:  # joined through other members: report the word containment
+                sim = overlap(mine[0], theirs[0]).containment
+        similarity[i] = sim
     info.timings["survivors"] = time.perf_counter() - t3
     if build_index:
-        info.index = _index_part(names, survivor_of, digests, exact_rep, rep_pos, wsig, ssig, wsets, ssets,
-                                 previous, params, keep)
-    return [r for r in results if r is not None]
+        info.index = _index_part(names, survivor, feat, exact_rep, long_enough, previous, params, keep)
+    return Verdicts(survivor=survivor, similarity=similarity, n_prev=n_prev, names=list(names),
+                    prev_names=prev_names)
 
 
-def _index_part(names, survivor_of, digests, exact_rep, rep_pos, wsig, ssig, wsets, ssets, previous, params,
-                keep) -> Index:
-    """The index entries of a batch (records and rows numbered after ``previous``'s)."""
+def _index_part(names, survivor, feat: Features, exact_rep, long_enough, previous, params, keep) -> Index:
+    """The index entries of a batch: one row per document (numbered after ``previous``'s rows).
+
+    A record points at the row of its exact representative (archived or new); short
+    texts at none (-1).  Rows of exact copies and short texts are stored but never used.
+    """
     from .index import Index
 
     n_prev = previous.size if previous is not None else 0
     r_prev = previous.rows if previous is not None else 0
     row = np.full(len(names), -1, dtype=np.int64)
-    for i, ex in enumerate(exact_rep.tolist()):
-        if ex >= n_prev:
-            a = rep_pos.get(ex - n_prev)
-            if a is not None:
-                row[i] = r_prev + a
-        else:
-            row[i] = previous.row[ex]
-
-    def flat(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        off = np.zeros(len(sets) + 1, dtype=np.int64)
-        np.cumsum([len(s) for s in sets], out=off[1:])
-        return (np.concatenate(sets).astype(np.uint64) if sets else np.zeros(0, np.uint64)), off
-
-    w, woff = flat(wsets)
-    s, soff = flat(ssets)
+    new_rep = exact_rep >= n_prev
+    rep_local = np.where(new_rep, exact_rep - n_prev, 0)
+    ok = new_rep & long_enough[rep_local]
+    row[ok] = r_prev + rep_local[ok]
+    if previous is not None and (~new_rep).any():
+        row[~new_rep] = np.asarray(previous.row)[exact_rep[~new_rep]]
     return Index(
-        names=list(names), cluster=survivor_of, digest=np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 16),
-        row=row, wsig=wsig, ssig=ssig, wsets=w, wsets_offsets=woff, ssets=s, ssets_offsets=soff,
+        names=list(names), cluster=survivor, digest=feat.digest, row=row, wsig=feat.wsig, ssig=feat.ssig,
+        wsets=feat.wsets, wsets_offsets=feat.woff, ssets=feat.ssets, ssets_offsets=feat.soff,
         params=asdict(params), keep=keep,
     )
 

@@ -15,12 +15,12 @@ chained to, in order; ``N`` records):
   than ``min_words`` words: they merge only on identical text).  Exact copies share
   the row of the first of them.
 
-Per row (``R`` rows: one per distinct long text):
+Per row (``R`` rows: one per record; only the rows of distinct long texts are used):
 
 * ``wsig.npy``, ``ssig.npy`` — ``(R, num_perm)`` uint32 MinHash signatures of the word
   and skeleton shingles;
 * ``wsets.npy`` / ``wsets_offsets.npy`` and ``ssets.npy`` / ``ssets_offsets.npy`` — the
-  sorted unique uint64 shingle hashes of each row, flat, with ``R + 1`` offsets, so that
+  sorted unique 32-bit shingle values of each row (:mod:`.features`), flat, with ``R + 1`` offsets, so that
   candidates against the archive are verified exactly.
 
 ``meta.json`` holds the format version, the counts and the parameters
@@ -45,7 +45,7 @@ from .core import DedupParams
 
 INDEX_DIR = "index"
 FORMAT = "newsclean-dedup-index"
-VERSION = 1
+VERSION = 2  # 2: shingle sets as 32-bit values, one row per record
 _CHUNK = 1 << 24  # elements copied at a time when an index is extended
 
 
@@ -97,8 +97,8 @@ def empty_index(params: DedupParams, keep: str) -> Index:
     return Index(
         names=[], cluster=np.zeros(0, np.int64), digest=np.zeros((0, 16), np.uint8), row=np.zeros(0, np.int64),
         wsig=np.zeros((0, p), np.uint32), ssig=np.zeros((0, p), np.uint32),
-        wsets=np.zeros(0, np.uint64), wsets_offsets=np.zeros(1, np.int64),
-        ssets=np.zeros(0, np.uint64), ssets_offsets=np.zeros(1, np.int64),
+        wsets=np.zeros(0, np.uint32), wsets_offsets=np.zeros(1, np.int64),
+        ssets=np.zeros(0, np.uint32), ssets_offsets=np.zeros(1, np.int64),
         params=asdict(params), keep=keep,
     )
 

@@ -370,17 +370,30 @@ class MinHasher:
         flat[cells] = fill
 
 
+def band_key(sig: np.ndarray, b: int, rows: int, subset: np.ndarray | None = None) -> np.ndarray:
+    """uint64 key of band ``b`` of each signature (of the rows ``subset``, if given).
+
+    Mixes the band's ``rows`` columns and the band number.  One band at a time keeps
+    memory at one column per band: all keys at once would be ``(n, bands)`` uint64,
+    512 MB for a million documents.
+    """
+    if (b + 1) * rows > sig.shape[1]:
+        raise ValueError(f"band {b} of {rows} rows needs {(b + 1) * rows} permutations, have {sig.shape[1]}")
+    n = sig.shape[0] if subset is None else len(subset)
+    k = np.full(n, ((b + 1) * 0x9E3779B97F4A7C15) & _MASK64, dtype=np.uint64)
+    for c in range(b * rows, (b + 1) * rows):
+        col = sig[:, c] if subset is None else sig[subset, c]
+        k = mix64(k ^ np.asarray(col).astype(np.uint64))
+    return k
+
+
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """``(n, bands)`` uint64 keys, each mixing ``rows`` signature columns and the band number."""
-    n = sig.shape[0]
+    """``(n, bands)`` uint64 keys (:func:`band_key` of every band)."""
     if bands * rows > sig.shape[1]:
         raise ValueError(f"{bands} bands x {rows} rows need {bands * rows} permutations, have {sig.shape[1]}")
-    keys = np.empty((n, bands), dtype=np.uint64)
+    keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
     for b in range(bands):
-        k = np.full(n, ((b + 1) * 0x9E3779B97F4A7C15) & _MASK64, dtype=np.uint64)
-        for c in range(b * rows, (b + 1) * rows):
-            k = mix64(k ^ sig[:, c].astype(np.uint64))
-        keys[:, b] = k
+        keys[:, b] = band_key(sig, b, rows)
     return keys
 
 
@@ -424,8 +437,13 @@ def _run_pairs(starts: np.ndarray, sizes: np.ndarray, max_bucket: int) -> tuple[
     return first, second
 
 
-def lsh_candidates(sig: np.ndarray, bands: int, rows: int, *, max_bucket: int = 64) -> np.ndarray:
+def lsh_candidates(
+    sig: np.ndarray, bands: int, rows: int, *, max_bucket: int = 64, subset: np.ndarray | None = None
+) -> np.ndarray:
     """Unique candidate pairs ``(m, 2)`` int64 (``i < j``, sorted) sharing any band key.
+
+    With ``subset`` (row numbers of ``sig``), only those rows take part and ``i``, ``j``
+    are positions in ``subset``.
 
     A bucket of up to ``max_bucket`` documents yields all its pairs; a larger one (a
     template or boilerplate shared by very many documents) yields a star from its first
@@ -437,13 +455,14 @@ def lsh_candidates(sig: np.ndarray, bands: int, rows: int, *, max_bucket: int = 
     band's sorted keys merged in (memory bounded by the unique pairs plus one band;
     faster than one ``np.unique`` of all bands' keys, which sorts them all at once).
     """
-    n = sig.shape[0]
+    n = sig.shape[0] if subset is None else len(subset)
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    keys = band_keys(sig, bands, rows)
+    if bands * rows > sig.shape[1]:
+        raise ValueError(f"{bands} bands x {rows} rows need {bands * rows} permutations, have {sig.shape[1]}")
     seen = np.zeros(0, dtype=np.int64)  # sorted unique pair keys i * n + j of the bands so far
     for b in range(bands):
-        order, starts, sizes = _band_runs(keys[:, b])
+        order, starts, sizes = _band_runs(band_key(sig, b, rows, subset))
         if not len(starts):
             continue
         p, q = _run_pairs(starts, sizes, max_bucket)
@@ -466,7 +485,8 @@ def _unique_sorted(s: np.ndarray) -> np.ndarray:
 
 
 def lsh_candidates_between(
-    new_sig: np.ndarray, old_sig: np.ndarray, bands: int, rows: int, *, max_bucket: int = 64
+    new_sig: np.ndarray, old_sig: np.ndarray, bands: int, rows: int, *, max_bucket: int = 64,
+    new_subset: np.ndarray | None = None, old_subset: np.ndarray | None = None,
 ) -> np.ndarray:
     """Unique pairs ``(i, j)`` (sorted) of a new document ``i`` and an old one ``j`` sharing a band key.
 
@@ -475,18 +495,19 @@ def lsh_candidates_between(
     up to ``max_bucket`` documents (old and new) pairs every new member with every old
     one; in a larger bucket each new member pairs with the bucket's first old member only
     (the star of :func:`lsh_candidates`), so cost stays linear in both sizes.  Per band,
-    the new keys are sorted once and the old keys looked up in them.
+    the new keys are sorted once and the old keys looked up in them.  ``new_subset`` /
+    ``old_subset``: only those rows take part; ``i`` / ``j`` are positions in them.
     """
-    n_new, n_old = new_sig.shape[0], old_sig.shape[0]
+    n_new = new_sig.shape[0] if new_subset is None else len(new_subset)
+    n_old = old_sig.shape[0] if old_subset is None else len(old_subset)
     if not n_new or not n_old:
         return np.zeros((0, 2), dtype=np.int64)
-    new_keys = band_keys(new_sig, bands, rows)
-    old_keys = band_keys(np.asarray(old_sig), bands, rows)
     seen = np.zeros(0, dtype=np.int64)  # sorted unique keys i * n_old + j
     for b in range(bands):
-        order = np.argsort(new_keys[:, b], kind="stable")
-        sk = new_keys[order, b]
-        col = old_keys[:, b]
+        new_key = band_key(new_sig, b, rows, new_subset)
+        order = np.argsort(new_key, kind="stable")
+        sk = new_key[order]
+        col = band_key(old_sig, b, rows, old_subset)
         pos = np.searchsorted(sk, col)
         pos[pos == n_new] = n_new - 1
         old = np.flatnonzero(sk[pos] == col)  # ascending old indices

@@ -1,0 +1,189 @@
+"""What near-duplicate clustering needs from each document, as flat arrays.
+
+:func:`document_features` turns cleaned texts into :class:`Features`: word counts,
+exact-text digests, MinHash signatures and the shingle sets that verify candidates.
+It is a pure function of the texts and :class:`~newsclean.dedup.core.DedupParams`, so
+shards of a corpus can be featurised anywhere (another process, a Dask worker) and
+their :class:`Features` concatenated (:func:`concat_features`): the clustering of the
+whole is the same as if it had been featurised at once.
+
+Shingle sets are kept as sorted unique **32-bit** values (the high half of the 64-bit
+shingle hash): half the memory of the full hashes, and two unrelated shingles of two
+400-shingle documents collide with probability about 400 * 400 / 2**32 = 4e-5 — far
+below what could move a containment ratio across a threshold.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xxhash
+
+from .minhash import EMPTY_BIN, MinHasher, _doc_batches, shingle_hashes_batch
+from .text import skeleton, words
+
+if TYPE_CHECKING:
+    from .core import DedupParams
+
+
+@dataclass
+class Features:
+    """Per-document comparison features, aligned with the documents (``n`` of them).
+
+    * ``nwords`` int64 ``(n,)`` — normalised words;
+    * ``digest`` uint8 ``(n, 16)`` — xxh3-128 of the normalised words (the exact rule);
+    * ``wsig`` / ``ssig`` uint32 ``(n, num_perm)`` — MinHash of the word / skeleton
+      shingles; all ``EMPTY_BIN`` for documents under ``min_words`` (never compared);
+    * ``wsets`` / ``ssets`` uint32 flat with ``woff`` / ``soff`` int64 ``(n + 1,)`` —
+      sorted unique shingle values of document ``i`` at ``[off[i]:off[i + 1]]``
+      (empty under ``min_words``).
+    """
+
+    nwords: np.ndarray
+    digest: np.ndarray
+    wsig: np.ndarray
+    ssig: np.ndarray
+    wsets: np.ndarray
+    woff: np.ndarray
+    ssets: np.ndarray
+    soff: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.nwords)
+
+    def wset(self, i: int) -> np.ndarray:
+        return self.wsets[self.woff[i] : self.woff[i + 1]]
+
+    def sset(self, i: int) -> np.ndarray:
+        return self.ssets[self.soff[i] : self.soff[i + 1]]
+
+    def save(self, folder: Path) -> None:
+        """One ``.npy`` per array in ``folder`` (created)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in fields(self):
+            np.save(folder / f"{f.name}.npy", getattr(self, f.name), allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = False) -> Features:
+        mode = "r" if mmap else None
+        return cls(**{f.name: np.load(folder / f"{f.name}.npy", mmap_mode=mode, allow_pickle=False)
+                      for f in fields(cls)})
+
+
+def empty_features(num_perm: int) -> Features:
+    return Features(
+        nwords=np.zeros(0, np.int64), digest=np.zeros((0, 16), np.uint8),
+        wsig=np.zeros((0, num_perm), np.uint32), ssig=np.zeros((0, num_perm), np.uint32),
+        wsets=np.zeros(0, np.uint32), woff=np.zeros(1, np.int64),
+        ssets=np.zeros(0, np.uint32), soff=np.zeros(1, np.int64),
+    )
+
+
+def sets32_flat(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-document sorted unique high halves of 64-bit hashes, flat: ``(values, offsets)``.
+
+    >>> v, off = sets32_flat(np.array([3 << 32, 1 << 32, 3 << 32, 2 << 32], dtype=np.uint64),
+    ...                      np.array([0, 3, 3, 4]))
+    >>> v.tolist(), off.tolist()
+    ([1, 3, 2], [0, 2, 2, 3])
+    """
+    n = len(offsets) - 1
+    out_off = np.zeros(n + 1, dtype=np.int64)
+    if not len(hashes):
+        return np.zeros(0, np.uint32), out_off
+    doc = np.repeat(np.arange(n, dtype=np.uint64), np.diff(offsets))
+    key = (doc << np.uint64(32)) | (hashes >> np.uint64(32))
+    key.sort()
+    keep = np.empty(len(key), dtype=bool)
+    keep[0] = True
+    np.not_equal(key[1:], key[:-1], out=keep[1:])
+    key = key[keep]
+    np.cumsum(np.bincount((key >> np.uint64(32)).astype(np.int64), minlength=n), out=out_off[1:])
+    return key.astype(np.uint32), out_off
+
+
+def _signed_sets(hasher: MinHasher, docs: Sequence[str | Sequence[str]], k: int,
+                 batch_bytes: int = 1 << 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signatures and flat 32-bit shingle sets of documents, in batches of about ``batch_bytes``."""
+    sig = np.empty((len(docs), hasher.num_perm), dtype=np.uint32)
+    vals, offs = [], [np.zeros(1, np.int64)]
+    total = 0
+    for a, b in _doc_batches(docs, batch_bytes):
+        h, off = shingle_hashes_batch(docs[a:b], k)
+        sig[a:b] = hasher.signatures_flat(h, off)
+        v, o = sets32_flat(h, off)
+        vals.append(v)
+        offs.append(o[1:] + total)
+        total += len(v)
+    values = np.concatenate(vals) if vals else np.zeros(0, np.uint32)
+    return sig, values, np.concatenate(offs)
+
+
+def _spread(n: int, rows: np.ndarray, sig: np.ndarray, values: np.ndarray, offs: np.ndarray, num_perm: int):
+    """Signatures and sets of ``rows`` placed at their positions among ``n`` documents."""
+    full = np.full((n, num_perm), EMPTY_BIN, dtype=np.uint32)
+    full[rows] = sig
+    sizes = np.zeros(n, dtype=np.int64)
+    sizes[rows] = np.diff(offs)
+    out_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out_off[1:])
+    return full, values, out_off  # rows ascend, so values are already in document order
+
+
+def document_features(texts: Sequence[str], params: DedupParams) -> Features:
+    """:class:`Features` of cleaned texts.
+
+    >>> from newsclean.dedup.core import DedupParams
+    >>> t = " ".join(f"w{i}" for i in range(30))
+    >>> f = document_features([t, t, "too short"], DedupParams())
+    >>> f.nwords.tolist(), bool((f.digest[0] == f.digest[1]).all()), len(f.wset(0)), len(f.wset(2))
+    ([30, 30, 2], True, 28, 0)
+    """
+    n = len(texts)
+    norm: list[str] = []
+    nwords = np.empty(n, dtype=np.int64)
+    for i, t in enumerate(texts):
+        tk = words(t)
+        nwords[i] = len(tk)
+        norm.append(" ".join(tk))
+    digest = np.frombuffer(
+        b"".join(xxhash.xxh3_128_digest(t.encode("utf-8", "surrogatepass")) for t in norm), dtype=np.uint8
+    ).reshape(n, 16).copy()
+    rows = np.flatnonzero(nwords >= params.min_words)
+    hasher = MinHasher(params.num_perm, seed=params.seed)
+    p = params.num_perm
+    wsig, wsets, woff = _spread(n, rows, *_signed_sets(hasher, [norm[i] for i in rows], params.shingle), p)
+    del norm
+    ssig, ssets, soff = _spread(
+        n, rows, *_signed_sets(hasher, [skeleton(texts[i]) for i in rows], params.skeleton_shingle), p)
+    return Features(nwords=nwords, digest=digest, wsig=wsig, ssig=ssig, wsets=wsets, woff=woff, ssets=ssets,
+                    soff=soff)
+
+
+def concat_features(parts: Sequence[Features], num_perm: int) -> Features:
+    """The features of the documents of ``parts``, in order (parts may be memory-mapped)."""
+    if not parts:
+        return empty_features(num_perm)
+
+    def offsets(name: str) -> np.ndarray:
+        out = [np.zeros(1, np.int64)]
+        total = 0
+        for f in parts:
+            off = np.asarray(getattr(f, name))
+            out.append(off[1:] + total)
+            total += int(off[-1])
+        return np.concatenate(out)
+
+    return Features(
+        nwords=np.concatenate([np.asarray(f.nwords) for f in parts]),
+        digest=np.concatenate([np.asarray(f.digest) for f in parts]),
+        wsig=np.concatenate([np.asarray(f.wsig) for f in parts]),
+        ssig=np.concatenate([np.asarray(f.ssig) for f in parts]),
+        wsets=np.concatenate([np.asarray(f.wsets) for f in parts]),
+        woff=offsets("woff"),
+        ssets=np.concatenate([np.asarray(f.ssets) for f in parts]),
+        soff=offsets("soff"),
+    )
