@@ -19,6 +19,7 @@ import argparse
 import json
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--command", choices=["dedup", "run"], default="dedup")
     ap.add_argument("--events", action="store_true", help="add --events (dedup)")
+    ap.add_argument("--workers", type=int, help="--workers for the command (default: its own, all cores)")
     ap.add_argument("--work", help="folder for the corpora and outputs (default: a temporary folder)")
     ap.add_argument("--json", help="write the figures to this JSON file")
     a = ap.parse_args(argv)
@@ -141,7 +143,9 @@ def main(argv=None) -> int:
         if not corpus.exists():
             make_corpus(corpus, n, bbc)
         out = work / f"out-{a.command}-{n}"
+        shutil.rmtree(out, ignore_errors=True)  # a fresh run, not a resumed one
         args = [a.command, str(corpus), "-o", str(out), "-q"] + (["--events"] if a.events else [])
+        args += ["--workers", str(a.workers)] if a.workers else []
         # The command runs in a fresh interpreter that reports its own peak RSS at exit.
         cmd = [sys.executable, "-c", PEAK_RSS_LAUNCHER, *args]
         t = time.perf_counter()

@@ -480,6 +480,39 @@ StrictOpt = Annotated[
 MaxBytesOpt = Annotated[
     int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", "-w", min=1, metavar="N", help="Processes for the per-shard work "
+                 "(default: all cores). Results do not depend on it."),
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", metavar="ENGINE", help="local (a process pool) or dask (dask.distributed: a "
+                 "LocalCluster of --workers processes, or the cluster at --scheduler; pip install "
+                 "'newsclean[dask]')."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", metavar="ADDRESS", help="Dask scheduler to use (e.g. tcp://host:8786); implies "
+                 "--engine dask. Workers must see the inputs and OUTDIR at the same paths."),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="OUTDIR holds another run (other inputs or parameters) or foreign files: "
+                 "replace newsclean's outputs there instead of refusing. The same command resumes without it."),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option("--rejects", metavar="PATH", help="Where rejected records go (default OUTDIR/rejects.jsonl)."),
+]
+ShardSizeOpt = Annotated[
+    float,
+    typer.Option("--shard-size", min=0.001, metavar="MB", help="Input per shard, in MB (the unit of work, "
+                 "of parallelism and of resuming)."),
+]
+KeepWorkOpt = Annotated[
+    bool, typer.Option("--keep-work", help="Keep OUTDIR/work/ (per-shard intermediate files) after success.")
+]
 AgainstOpt = Annotated[
     Path | None,
     typer.Option("--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR "
@@ -501,9 +534,9 @@ def dedup(
             "--keep",
             metavar="POLICY",
             help="Survivor of each cluster. cleanest (default): fewest cleaning edits, then longest, then "
-            "earliest in input, then id; longest: longest cleaned text, then fewest edits, then input order; "
+            "earliest date, then id; longest: longest cleaned text, then fewest edits, then id; "
             "earliest: earliest date field (date, published, published_at, publish_date, timestamp), "
-            "then input order; first: first in input order.",
+            "then id; first: first in input order.",
         ),
     ] = "cleanest",
     threshold: ThresholdOpt = None,
@@ -515,6 +548,13 @@ def dedup(
     strict: StrictOpt = False,
     max_bytes: MaxBytesOpt = DEFAULT_MAX_BYTES,
     against: AgainstOpt = None,
+    workers: WorkersOpt = None,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
+    rejects: RejectsOpt = None,
+    shard_size: ShardSizeOpt = 16.0,
+    keep_work: KeepWorkOpt = False,
 ) -> None:
     """Find near-duplicate records (and with --events, same-event groups) and write the deduplicated archive.
 
@@ -524,7 +564,9 @@ def dedup(
     """
     _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
-                   cleaned_archive=False, doc_timeout=doc_timeout, against=against)
+                   cleaned_archive=False, doc_timeout=doc_timeout, against=against,
+                   engine_options=dict(workers=workers, engine=engine, scheduler=scheduler, force=force,
+                                       rejects=rejects, shard_size=shard_size, keep_work=keep_work))
 
 
 def _dedup_command(
@@ -543,8 +585,15 @@ def _dedup_command(
     cleaned_archive: bool,
     doc_timeout: float | None = DEFAULT_DOC_TIMEOUT,
     against: Path | None = None,
+    engine_options: dict | None = None,
 ) -> None:
     """What ``dedup`` and ``run`` share; ``run`` writes the cleaned text into the archive."""
+    opts = {"workers": None, "engine": "local", "scheduler": None, "force": False, "rejects": None,
+            "shard_size": 16.0, "keep_work": False, **(engine_options or {})}
+    if opts["scheduler"]:
+        opts["engine"] = "dask"
+    if opts["engine"] not in ("local", "dask"):
+        _fail(f"--engine must be local or dask, not {opts['engine']!r}")
     from .io.readers import InputError, expand_inputs
 
     if keep not in ("cleanest", "earliest", "longest", "first"):
@@ -564,6 +613,10 @@ def _dedup_command(
             "clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json"
         ):
             _fail(f"input {f.path} would be overwritten by the output; choose another OUTDIR")
+    rejects = opts["rejects"]
+    for f in files:
+        if f.path is not None and rejects is not None and os.path.realpath(f.path) == os.path.realpath(rejects):
+            _fail(f"--rejects {rejects} is an input; choose another path")
     if against is not None:
         if not against.is_dir():
             _fail(f"--against {against}: no such folder (give the OUTDIR of a previous dedup or run)")
@@ -574,15 +627,24 @@ def _dedup_command(
 
     from .dedup import DedupParams, EventParams, IndexMismatch
     from .dedup.run import StrictStop, run_dedup
+    from .engine.executors import TaskFailed, default_workers
+    from .engine.manifest import RunConflict
 
     params = DedupParams() if threshold is None else replace(DedupParams(), threshold=threshold)
     event_params = EventParams() if event_threshold is None else replace(EventParams(), threshold=event_threshold)
     try:
         stats, _ = run_dedup(files, outdir, events=events, keep=keep, params=params, event_params=event_params,
                              text_field=text_field, id_field=id_field, max_bytes=max_bytes, strict=strict,
-                             cleaned_archive=cleaned_archive, doc_timeout=doc_timeout, against=against)
+                             cleaned_archive=cleaned_archive, doc_timeout=doc_timeout, against=against,
+                             workers=opts["workers"] or default_workers(), engine=opts["engine"],
+                             scheduler=opts["scheduler"], force=opts["force"], rejects_path=rejects,
+                             shard_bytes=max(1, int(opts["shard_size"] * 1024 * 1024)), keep_work=opts["keep_work"])
     except IndexMismatch as e:
         _fail(f"--against: {e}")
+    except RunConflict as e:
+        _fail(str(e))
+    except TaskFailed as e:
+        _fail(f"shard {e.position}: {e.reason}; run the same command again to resume (finished shards are kept)")
     except StrictStop as stop:
         _fail(f"{stop.where}: {stop.reason} (--strict: stopped at the first bad record; nothing written)")
     except OSError as e:
@@ -624,6 +686,13 @@ def run(
     strict: StrictOpt = False,
     max_bytes: MaxBytesOpt = DEFAULT_MAX_BYTES,
     against: AgainstOpt = None,
+    workers: WorkersOpt = None,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
+    rejects: RejectsOpt = None,
+    shard_size: ShardSizeOpt = 16.0,
+    keep_work: KeepWorkOpt = False,
 ) -> None:
     """Clean, deduplicate and group by event in one pass: the archive holds cleaned text.
 
@@ -632,7 +701,9 @@ def run(
     """
     _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
-                   cleaned_archive=True, doc_timeout=doc_timeout, against=against)
+                   cleaned_archive=True, doc_timeout=doc_timeout, against=against,
+                   engine_options=dict(workers=workers, engine=engine, scheduler=scheduler, force=force,
+                                       rejects=rejects, shard_size=shard_size, keep_work=keep_work))
 
 
 def main() -> None:

@@ -23,23 +23,38 @@ computed within the new batch.
 """
 from __future__ import annotations
 
+import gzip
+import os
+import resource
+import shutil
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import ClusterInfo, DedupParams, Document, EventParams, dedup_documents
-from .core import record_date, unique_names
+import numpy as np
+
+from . import ClusterInfo, DedupParams, EventParams
+from .core import DocMeta, cluster_features, unique_names
 from .index import empty_index, load_index, write_index
+from .stages import (
+    ShardJob,
+    StageConfig,
+    StrictStop,
+    WriteJob,
+    load_shard_features,
+    load_shard_meta,
+    load_shard_texts,
+    prepare_shard,
+    shard_folder,
+    write_shard,
+)
 
 OUTPUT_NAMES = ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json")
+STOP_AFTER_ENV = "NEWSCLEAN_STOP_AFTER_SHARDS"  # tests: die abruptly after N shards, to test resuming
 
-
-class StrictStop(Exception):
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.where, self.reason = where, reason
+__all__ = ["OUTPUT_NAMES", "DedupStats", "StrictStop", "run_dedup"]
 
 
 @dataclass
@@ -51,10 +66,30 @@ class DedupStats:
     clusters: int = 0
     events: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    resumed_shards: int = 0
 
     @property
     def balanced(self) -> bool:
         return self.input_records == self.kept + self.duplicates + self.rejected
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
+
+
+def _concat_into(target: Path, parts: list[Path], empty: bytes = b"") -> None:
+    """``target`` = the parts' bytes in order, written atomically."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    wrote = 0
+    with open(tmp, "wb") as out:
+        for p in parts:
+            with open(p, "rb") as f:
+                wrote += shutil.copyfileobj(f, out, 1 << 20) or p.stat().st_size
+        if not wrote and empty:
+            out.write(empty)
+    os.replace(tmp, target)
 
 
 def run_dedup(
@@ -73,16 +108,25 @@ def run_dedup(
     cleaned_archive: bool = False,
     doc_timeout: float | None = 60.0,
     against: Path | None = None,
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    rejects_path: Path | None = None,
+    shard_bytes: int | None = None,
+    keep_work: bool = False,
+    progress: Any = None,
 ) -> tuple[DedupStats, dict[str, Any]]:
     """Run the whole command; returns the stats and the stats.json document.
 
     With ``cleaned_archive`` (``newsclean run``) the archived records carry their
-    cleaned text, in the field it was read from.
+    cleaned text, in the field it was read from.  Raises
+    :class:`~newsclean.engine.manifest.RunConflict` when OUTDIR holds another run and
+    ``force`` is not set, :class:`StrictStop` on a bad record with ``strict``.
     """
-    from ..engine.limits import DocTimeout, time_limit
-    from ..engine.local import BadRecord, Outcome, find_id, find_text
-    from ..io.readers import read_inputs
-    from ..io.writers import AtomicWriter, dumps_line
+    from ..engine.executors import map_tasks
+    from ..engine.manifest import WORK, describe_inputs, open_run, write_manifest
+    from ..engine.shards import DEFAULT_SHARD_BYTES, plan_shards, spool_stdin
 
     if cleaner is None:
         from ..clean.pipeline import Cleaner
@@ -90,114 +134,168 @@ def run_dedup(
         cleaner = Cleaner()
     params = params or DedupParams()
     event_params = event_params or EventParams()
+    shard_bytes = shard_bytes or DEFAULT_SHARD_BYTES
     # before reading anything: a mismatching index raises IndexMismatch
     previous = load_index(against, params, keep) if against is not None else None
-    stats = DedupStats()
     started = time.perf_counter()
-    accepted: list[tuple[Any, Document]] = []  # (item, document)
-    text_fields: list[str] = []  # the field each accepted record's text came from
-    rejects: list[bytes] = []
-    ids: list[Any] = []
-    for item in read_inputs(files, max_bytes=max_bytes):
-        stats.input_records += 1
-        fallback = f"{item.source}:{item.line}"
-        reason = None
-        if item.record is None:
-            reason, shown = item.error or "unreadable record", fallback
-        else:
-            id_name, id_value = find_id(item.record, id_field)
-            shown = fallback if id_name is None else str(id_value)
-            try:
-                field_name, text = find_text(item.record, text_field)
-                with time_limit(doc_timeout):
-                    result = cleaner.clean(text)
-            except BadRecord as e:
-                reason = e.reason
-            except DocTimeout as e:
-                reason = f"cleaning {e} (--doc-timeout)"
-            except Exception as e:  # a cleaning bug must not take the run down
-                reason = f"cleaning failed: {type(e).__name__}: {e}"
-        if reason is not None:
-            if strict:
-                raise StrictStop(fallback, reason)
-            rejects.append(dumps_line(Outcome(item, shown, reason=reason).reject_record()))
-            continue
-        ids.append(id_value if id_name is not None else fallback)
-        doc = Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(item.record))
-        item.raw = b""  # the raw line is only kept for reject reports: free it
-        accepted.append((item, doc))
-        text_fields.append(field_name)
-    stats.timings["read_clean"] = time.perf_counter() - started
-    taken = set(previous.names) if previous is not None else ()
-    for (_, d), name in zip(accepted, unique_names(ids, taken=taken)):
-        d.name = name
-
-    info = ClusterInfo()
-    results = dedup_documents(
-        [d for _, d in accepted], events=events, keep=keep, params=params, event_params=event_params, info=info,
-        previous=previous, build_index=True,
-    )
-    stats.timings.update(info.timings)
-
-    t = time.perf_counter()
     outdir.mkdir(parents=True, exist_ok=True)
-    writers = {name: AtomicWriter(outdir / name) for name in OUTPUT_NAMES}
-    try:
-        for (item, d), field_name, r in zip(accepted, text_fields, results):
-            writers["clusters.jsonl"].write(dumps_line(r.to_dict(events)))
-            rec = dict(item.record)
-            if cleaned_archive:
-                rec[field_name] = d.text
-            rec["cluster"] = r.cluster
-            if events:
-                rec["event"] = r.event
-            if r.duplicate_of is None:
-                writers["kept.jsonl.gz"].write(dumps_line(rec, stdlib=item.stdlib_json))
-                stats.kept += 1
-            else:
-                rec["duplicate_of"] = r.duplicate_of
-                rec["similarity"] = r.similarity
-                writers["duplicates.jsonl.gz"].write(dumps_line(rec, stdlib=item.stdlib_json))
-                stats.duplicates += 1
-        for line in rejects:
-            writers["rejects.jsonl"].write(line)
-        stats.rejected = len(rejects)
-        sizes = Counter(r.cluster for r in results)
-        stats.clusters = len(sizes)
-        if events:
-            stats.events = len({r.event for r in results})
-        stats.timings["write"] = time.perf_counter() - t
-        stats.timings["total"] = time.perf_counter() - started
-        hist = Counter(sizes.values())
-        doc = {
-            "input_records": stats.input_records,
-            "kept": stats.kept,
-            "duplicates": stats.duplicates,
-            "rejected": stats.rejected,
-            "balanced": stats.balanced,
-            "clusters": stats.clusters,
-            "events": stats.events,
-            "cluster_size_histogram": {str(k): hist[k] for k in sorted(hist)},
-            "exact_duplicate_groups": info.exact_groups,
-            "short_documents": info.short_docs,
-            "lsh_candidate_pairs": info.candidates,
-            "verified_pairs": info.verified,
-            "event_candidate_pairs": info.event_candidates if events else None,
-            "against": str(against) if against is not None else None,
-            "previous_records": previous.size if previous is not None else 0,
-            "joined_previous": info.joined_previous,
-            "parameters": {"keep": keep, "events": events, "cleaned_archive": cleaned_archive, **asdict(params),
-                           **({"event_" + k: v for k, v in asdict(event_params).items()} if events else {})},
-            "timings": {k: round(v, 4) for k, v in stats.timings.items()},
-        }
-        import orjson
+    spool = outdir / ".stdin.input"
+    files = spool_stdin(files, spool.parent, spool.name)
+    inputs = describe_inputs(files)
+    for f, entry in zip(files, inputs):
+        if f.path is not None and Path(f.path) == spool:
+            import hashlib
 
-        writers["stats.json"].write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-        write_index(outdir, previous if previous is not None else empty_index(params, keep), info.index)
-        for w in writers.values():
-            w.commit()
-    except BaseException:
-        for w in writers.values():
-            w.discard()
-        raise
+            h = hashlib.sha256()
+            with open(spool, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    h.update(block)
+            entry.update(path="<stdin>", digest=h.hexdigest())
+    config = StageConfig(params=params, cleaner=cleaner, text_field=text_field, id_field=id_field,
+                         max_bytes=max_bytes, doc_timeout=doc_timeout, strict=strict,
+                         cleaned_archive=cleaned_archive, events=events)
+    settings = {
+        "dedup": asdict(params), "keep": keep, "events": events,
+        "event": asdict(event_params) if events else None, "cleaned_archive": cleaned_archive,
+        "text_field": text_field, "id_field": id_field, "max_bytes": max_bytes, "doc_timeout": doc_timeout,
+        "strict": strict, "cleaner": repr(cleaner),
+        "against": str(Path(against).resolve()) if against is not None else None, "shard_bytes": shard_bytes,
+    }
+    command = "run" if cleaned_archive else "dedup"
+    manifest, _ = open_run(outdir, command, inputs, settings, force=force, owned=OUTPUT_NAMES)
+    work = outdir / WORK
+    work.mkdir(exist_ok=True)
+    stats = DedupStats()
+
+    # 1. shards: read, clean, featurise (skipping those a previous attempt finished)
+    specs = plan_shards(files, shard_bytes)
+    jobs = [ShardJob(spec, str(work), config) for spec in specs]
+    todo = [j for j in jobs if not (shard_folder(work, j.spec.index) / "summary.json").exists()]
+    stats.resumed_shards = len(jobs) - len(todo)
+    stop_after = int(os.environ.get(STOP_AFTER_ENV) or 0)
+    for finished, (_, summary) in enumerate(
+            map_tasks(prepare_shard, todo, workers=workers, engine=engine, scheduler=scheduler), 1):
+        if progress is not None:
+            progress(summary)
+        if stop_after and finished >= stop_after:
+            os._exit(137)  # as if killed: no cleanup, no outputs
+    stats.timings["shards"] = time.perf_counter() - started
+
+    # 2. the clustering over every shard's features
+    t = time.perf_counter()
+    folders = [shard_folder(work, j.spec.index) for j in jobs]
+    ids: list[Any] = []
+    metas = []
+    counts = []
+    import json
+
+    for folder in folders:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        stats.input_records += summary["input_records"]
+        stats.rejected += summary["rejected"]
+        shard_ids, meta = load_shard_meta(folder)
+        ids.extend(shard_ids)
+        metas.append(meta)
+        counts.append(summary["accepted"])
+    from .features import concat_features
+
+    feat = concat_features([load_shard_features(f) for f in folders], params.num_perm)
+    taken = set(previous.names) if previous is not None else ()
+    names = unique_names(ids, taken=taken)
+
+    def stacked(key: str, dtype: Any) -> np.ndarray:
+        return np.concatenate([m[key] for m in metas]) if metas else np.zeros(0, dtype)
+
+    meta = DocMeta(names=names, ids=ids, edits=stacked("edits", np.int64), length=stacked("length", np.int64),
+                   date=stacked("date", np.float64), spin=stacked("spin", np.float64))
+    del metas
+    stats.timings["load"] = time.perf_counter() - t
+    info = ClusterInfo()
+    verdicts = cluster_features(feat, meta, keep=keep, params=params, info=info, previous=previous,
+                                build_index=True)
+    stats.timings.update(info.timings)
+    n = len(names)
+    cluster_names = [verdicts.name_of(g) for g in verdicts.survivor.tolist()]
+    similarity = [round(float(x), 4) for x in verdicts.similarity.tolist()]
+    event_names: list[str] | None = None
+    if events:
+        t = time.perf_counter()
+        from .events import event_groups
+
+        texts = [tx for f in folders for tx in load_shard_texts(f)]
+        first: dict[str, int] = {}
+        units = [first.setdefault(c, i) for i, c in enumerate(cluster_names)]
+        labels, ncand = event_groups(texts, units, event_params)
+        del texts
+        info.event_candidates = ncand
+        event_names = [cluster_names[lab] for lab in labels]
+        stats.timings["events"] = time.perf_counter() - t
+
+    # 3. each shard's part of the outputs, then the parts in order
+    t = time.perf_counter()
+    write_jobs = []
+    at = 0
+    for folder, c in zip(folders, counts):
+        sl = slice(at, at + c)
+        own = [names[i] for i in range(at, at + c)]
+        write_jobs.append(WriteJob(
+            folder=str(folder), cluster=cluster_names[sl],
+            duplicate_of=[None if cn == me else cn for cn, me in zip(cluster_names[sl], own)],
+            similarity=similarity[sl], event=event_names[sl] if event_names is not None else None))
+        at += c
+    for _, r in map_tasks(write_shard, write_jobs, workers=workers, engine=engine, scheduler=scheduler):
+        stats.kept += r["kept"]
+        stats.duplicates += r["duplicates"]
+    _concat_into(outdir / "clusters.jsonl", [f / "part.clusters" for f in folders])
+    _concat_into(outdir / "kept.jsonl.gz", [f / "part.kept.gz" for f in folders], gzip.compress(b"", mtime=0))
+    _concat_into(outdir / "duplicates.jsonl.gz", [f / "part.duplicates.gz" for f in folders],
+                 gzip.compress(b"", mtime=0))
+    rejects_target = rejects_path or outdir / "rejects.jsonl"
+    rejects_target.parent.mkdir(parents=True, exist_ok=True)
+    _concat_into(rejects_target, [f / "rejects.jsonl" for f in folders])
+    sizes = Counter(cluster_names)
+    stats.clusters = len(sizes)
+    if events:
+        stats.events = len(set(event_names or ()))
+    write_index(outdir, previous if previous is not None else empty_index(params, keep), info.index)
+    stats.timings["write"] = time.perf_counter() - t
+    stats.timings["total"] = time.perf_counter() - started
+    hist = Counter(sizes.values())
+    doc = {
+        "input_records": stats.input_records,
+        "kept": stats.kept,
+        "duplicates": stats.duplicates,
+        "rejected": stats.rejected,
+        "balanced": stats.balanced,
+        "clusters": stats.clusters,
+        "events": stats.events,
+        "cluster_size_histogram": {str(k): hist[k] for k in sorted(hist)},
+        "exact_duplicate_groups": info.exact_groups,
+        "short_documents": info.short_docs,
+        "lsh_candidate_pairs": info.candidates,
+        "verified_pairs": info.verified,
+        "event_candidate_pairs": info.event_candidates if events else None,
+        "against": str(against) if against is not None else None,
+        "previous_records": previous.size if previous is not None else 0,
+        "joined_previous": info.joined_previous,
+        "rejects_file": str(rejects_path) if rejects_path is not None else "rejects.jsonl",
+        "shards": len(jobs),
+        "resumed_shards": stats.resumed_shards,
+        "parameters": {"keep": keep, "events": events, "cleaned_archive": cleaned_archive, **asdict(params),
+                       **({"event_" + k: v for k, v in asdict(event_params).items()} if events else {})},
+        "run": {"workers": workers, "engine": engine, "scheduler": scheduler},
+        # measurements of this machine and run (the rest of the file is determined by the inputs)
+        "timings": {**{k: round(v, 4) for k, v in stats.timings.items()}, "peak_rss_mb": _peak_rss_mb()},
+    }
+    import orjson
+
+    tmp = outdir / ".stats.json.tmp"
+    tmp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    os.replace(tmp, outdir / "stats.json")
+    manifest["status"] = "complete"
+    write_manifest(outdir, manifest)
+    if not keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    spool.unlink(missing_ok=True)
+    assert n == stats.kept + stats.duplicates
     return stats, doc

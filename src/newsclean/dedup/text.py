@@ -59,15 +59,33 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
 
+_SKELETON_FORMS: dict[str, str | None] = {}  # token -> its skeleton form (None: dropped)
+_CACHE_LIMIT = 500_000
+
+
+def _skeleton_form(tok: str) -> str | None:
+    low = tok.lower()
+    if tok[0].isupper() or low in FUNCTION_WORDS or (not tok.isalpha() and any(c.isdigit() for c in tok)):
+        return low
+    return None
+
+
 def skeleton(text: str) -> list[str]:
     """Spin-robust token sequence: names, numbers and function words, lowercased.
 
     >>> skeleton("Tindall is out of contract at the end of the season, Bath said in 2005.")
     ['tindall', 'is', 'out', 'of', 'at', 'the', 'of', 'the', 'bath', 'in', '2005']
     """
+    forms = _SKELETON_FORMS
+    if len(forms) > _CACHE_LIMIT:  # a corpus's vocabulary is large but repeats: bound the memo
+        forms.clear()
     out = []
+    append = out.append
     for tok in _WORD.findall(unicodedata.normalize("NFKC", text)):
-        low = tok.lower()
-        if tok[0].isupper() or low in FUNCTION_WORDS or any(c.isdigit() for c in tok):
-            out.append(low)
+        try:
+            form = forms[tok]
+        except KeyError:
+            form = forms[tok] = _skeleton_form(tok)
+        if form is not None:
+            append(form)
     return out
