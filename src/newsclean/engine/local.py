@@ -47,7 +47,11 @@ def find_text(record: Any, text_field: str | None = None) -> tuple[str, str]:
             nulls = [f for f in TEXT_FIELDS if f in record]
             if nulls:
                 raise BadRecord(f"text field {nulls[0]!r} is null")
-            raise BadRecord(f"no text field (looked for {', '.join(TEXT_FIELDS)}; see --text-field)")
+            names = ", ".join(map(repr, list(record)[:20])) + (", ..." if len(record) > 20 else "")
+            raise BadRecord(
+                f"no text field (looked for {', '.join(TEXT_FIELDS)}; the record has {names or 'no fields'}; "
+                "see --text-field)"
+            )
         name = present[0]
     value = record[name]
     if not isinstance(value, str):

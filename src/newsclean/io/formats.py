@@ -1,4 +1,4 @@
-"""Corpus formats beyond JSONL and text: CSV, HTML pages and Parquet.
+"""Corpus formats beyond JSONL and text: CSV, HTML pages, WARC archives and Parquet.
 
 Each reader yields :class:`~newsclean.io.readers.Item` s like the JSONL reader does,
 so the engines account for every row the same way: a row that cannot be used becomes
@@ -11,11 +11,22 @@ a reject item with its row number and the reason, and the run goes on.
   main text is extracted by trafilatura, and ``url``, ``title`` and ``date`` are kept
   from the page; without it the whole page's text is used (scripts, styles and tags
   dropped) and the record says so in ``extraction``.
-* Parquet (``.parquet``): with the ``[parquet]`` extra (pyarrow), row by row.
+* WARC (``.warc``, ``.warc.gz``; also old ``.arc``/``.arc.gz``): with the ``[warc]``
+  extra (warcio).  Every ``response`` record is one input record: an HTML page with
+  a 2xx status becomes an article like an HTML file (``id`` and ``url`` from
+  WARC-Target-URI, else ``id`` = WARC-Record-ID; WARC-Date is the fallback ``date``);
+  any other response (an image, a PDF, robots.txt, a redirect) is rejected with the
+  reason.  ``request``, ``metadata``, ``warcinfo``, ``revisit``, ``resource`` and
+  ``conversion`` records are not articles and are skipped without a trace.  ``line``
+  is the record's ordinal in the file (every record type counts).  A file that ends
+  mid-record (or whose gzip is cut) keeps the records before and adds one reject.
+* Parquet (``.parquet``): with the ``[parquet]`` extra (pyarrow), row by row.  Columns
+  that newsclean's own Parquet output holds as JSON text (nested values) are decoded.
 """
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -83,11 +94,21 @@ def read_csv(f: Any, stream: BinaryIO, *, max_bytes: int) -> Iterator[Any]:
         yield Item(f.source, line, None, f"malformed CSV: {e}; the rest of the file is refused", b"")
 
 
-def html_article(data: bytes, source: str, doc_id: str) -> tuple[dict[str, Any] | None, str | None]:
-    """``(record, None)`` for an HTML page, or ``(None, reason)``."""
+def html_article(
+    data: bytes, source: str, doc_id: str, *, encoding: str | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """``(record, None)`` for an HTML page, or ``(None, reason)``.
+
+    ``encoding`` is a charset the page was served with (HTTP Content-Type); it is
+    tried first and dropped if the bytes do not decode with it.
+    """
     from bs4 import UnicodeDammit
 
-    html = UnicodeDammit(data, is_html=True).unicode_markup
+    known = [encoding] if encoding else None
+    try:
+        html = UnicodeDammit(data, known_definite_encodings=known, is_html=True).unicode_markup
+    except LookupError:  # an unknown charset name
+        html = UnicodeDammit(data, is_html=True).unicode_markup
     if html is None:
         return None, "cannot decode the HTML page"
     try:
@@ -126,18 +147,33 @@ def read_parquet(f: Any, *, max_bytes: int) -> Iterator[Any]:
     row = 0
     try:
         table = pq.ParquetFile(f.path)
+        json_columns = _json_columns(table.schema_arrow.metadata)
         for batch in table.iter_batches(batch_size=1024):
             for values in batch.to_pylist():
                 row += 1
                 record = {k: _jsonable(v) for k, v in values.items()}
+                for name in json_columns:
+                    if isinstance(record.get(name), str):
+                        record[name] = json.loads(record[name])
                 size = sum(len(v) for v in record.values() if isinstance(v, str))
                 if size > max_bytes:
                     reason = f"record is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}"
                     yield Item(f.source, row, None, reason, b"")
                 else:
                     yield Item(f.source, row, record, None, b"")
-    except Exception as e:  # pyarrow raises many types for a damaged file
+    except Exception as e:  # noqa: BLE001 - pyarrow raises many types for a damaged file
         yield Item(f.source, row + 1, None, f"cannot read Parquet file: {type(e).__name__}: {e}", b"")
+
+
+def _json_columns(metadata: dict[bytes, bytes] | None) -> list[str]:
+    """Columns that newsclean's Parquet writer filled with nested values as JSON text."""
+    from .writers import JSON_COLUMNS_KEY
+
+    try:
+        names = json.loads((metadata or {}).get(JSON_COLUMNS_KEY, b"[]"))
+    except ValueError:
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
 def _jsonable(value: Any) -> Any:
@@ -156,3 +192,212 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+# ------------------------------------------------------------------------- WARC
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SNIFF = 1024  # bytes looked at when a response has no Content-Type
+_BODY_READ = 1 << 16
+
+
+class _MalformedWarc(Exception):
+    """The file cannot be read on past this point."""
+
+
+class _ChunkStream:
+    """A read-only file over decompressed chunks, for warcio (which would unpack gzip itself).
+
+    Reading through :func:`~newsclean.io.readers.decompressed_chunks` keeps the
+    decompression bomb guard and reports a cut gzip/zstd stream as ``CorruptStream``.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buf = b""
+        self._off = 0  # self._buf[:self._off] was handed out already
+        self._pos = 0  # bytes handed out so far
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        # Like read1: what is at hand, pulling one more chunk only when nothing is, so
+        # a record is parsed before the stream past it is decompressed (and refused).
+        # Slices are taken at an offset: cutting the front off a 1 MB chunk per 16 KB
+        # read would copy the chunk over and over.
+        if size < 0:
+            rest = [self._buf[self._off :], *self._chunks]
+            self._buf, self._off = b"", 0
+            out = b"".join(rest)
+            self._pos += len(out)
+            return out
+        while self._off >= len(self._buf):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._buf, self._off = chunk, 0
+        end = min(len(self._buf), self._off + size)
+        out = self._buf[self._off : end]
+        self._off = end
+        self._pos += len(out)
+        return out
+
+
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
+    """``"text/html; charset=UTF-8"`` -> ``("text/html", "UTF-8")``."""
+    if not content_type:
+        return "", None
+    kind, _, params = content_type.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip("\"'"):
+            charset = value.strip().strip("\"'")
+    return kind.strip().lower(), charset
+
+
+def _looks_like_html(head: bytes) -> bool:
+    lower = head[:_SNIFF].lower()
+    return b"<!doctype html" in lower or b"<html" in lower or b"<body" in lower
+
+
+def read_warc(f: Any, stream: BinaryIO, *, max_bytes: int) -> Iterator[Any]:
+    """Articles from the HTML responses of a WARC (or ARC) file (needs the ``[warc]`` extra).
+
+    Every ``response`` record yields exactly one item (article or reject); other record
+    types yield none.  Damage that stops the reading (a cut gzip stream, a file that
+    ends inside a record, bytes that are not a WARC record) yields one more reject
+    after the records read so far, with ``line`` = the ordinal of the record it hit.
+    """
+    from .readers import CorruptStream, Item, decompressed_chunks
+
+    try:
+        from warcio.archiveiterator import ArchiveIterator
+        from warcio.exceptions import ArchiveLoadFailed
+    except ImportError:
+        reason = "reading WARC needs the [warc] extra (pip install 'newsclean[warc]')"
+        yield Item(f.source, 1, None, reason, b"")
+        return
+
+    class _Quiet(ArchiveIterator):  # type: ignore[misc]
+        INC_RECORD = ""  # warcio prints this to stderr; a bad record is reported by us
+
+    # Compression is sniffed, not taken from the name: many ".warc" files are gzipped.
+    records = _Quiet(_ChunkStream(decompressed_chunks(stream, None)), no_record_parse=True, arc2warc=True)
+    ordinal = 0  # records started (all types)
+    current = 0  # the record whose body is being read, if any
+    try:
+        for rec in records:
+            ordinal += 1
+            if rec.rec_type != "response":
+                continue
+            current = ordinal
+            yield _warc_response(rec, records.loader, f.source, ordinal, max_bytes)
+            current = 0
+    except CorruptStream as e:
+        yield Item(f.source, current or ordinal + 1, None, e.reason, b"")
+    except OSError as e:
+        yield Item(f.source, current or ordinal + 1, None, f"read error: {e}", b"")
+    except _MalformedWarc as e:
+        yield Item(f.source, current or ordinal + 1, None, f"{e}; the rest of the file is refused", b"")
+    except ArchiveLoadFailed as e:
+        msg = " ".join(str(e).split())[:300]
+        what = "not a WARC file" if ordinal == 0 else "malformed WARC record"
+        yield Item(f.source, ordinal + 1, None, f"{what} ({msg}); the rest of the file is refused", b"")
+    except Exception as e:  # noqa: BLE001 - warcio raises assorted errors on damaged headers
+        reason = f"malformed WARC record ({type(e).__name__}: {e}); the rest of the file is refused"
+        yield Item(f.source, current or ordinal + 1, None, reason, b"")
+
+
+def _warc_response(rec: Any, loader: Any, source: str, ordinal: int, max_bytes: int) -> Any:
+    """The item for one WARC ``response`` record (its body is consumed here)."""
+    from .readers import CorruptStream, Item
+
+    headers = rec.rec_headers
+    uri = (headers.get_header("WARC-Target-URI") or "").strip()
+    head = headers.to_bytes() if hasattr(headers, "to_bytes") else str(headers).encode("utf-8", "replace")
+    length = rec.length
+    if length is None:
+        raise _MalformedWarc("WARC record without a Content-Length")
+
+    def reject(reason: str, raw: bytes = b"") -> Any:
+        return Item(source, ordinal, None, reason, (head + raw)[:_RAW_KEEP])
+
+    if length > max_bytes:
+        # Its body streams past unread when the iterator moves on.
+        return reject(f"record is {length:,} bytes, over the --max-bytes limit of {max_bytes:,}")
+    http = None
+    if uri.lower().startswith(("http:", "https:")):
+        try:
+            http = loader.load_http_headers("response", uri, rec.raw_stream, length)
+        except EOFError:
+            return _after_body(rec, reject("WARC response has an empty body"))
+        except (CorruptStream, OSError):
+            raise  # the file, not this record: read_warc reports it
+        except Exception as e:  # noqa: BLE001 - warcio's parser raises several kinds
+            return _after_body(rec, reject(f"WARC response has no valid HTTP header ({type(e).__name__}: {e})"))
+        rec.http_headers = http  # so content_stream() undoes chunking and Content-Encoding
+    if http is not None:
+        head += http.to_bytes() if hasattr(http, "to_bytes") else str(http).encode("utf-8", "replace")
+        status = http.get_statuscode() or ""
+        if not status.startswith("2"):
+            return _after_body(rec, reject(f"WARC response is HTTP {status or '(no status)'}, not a page"))
+        kind, charset = _media_type(http.get_header("Content-Type"))
+    else:
+        kind, charset = _media_type(headers.get_header("Content-Type"))
+        if kind == "application/http":  # an HTTP block that could not be parsed as such
+            kind = ""
+    if kind and kind not in _HTML_TYPES:
+        return _after_body(rec, reject(f"WARC response is not HTML ({kind})"))
+
+    body = bytearray()
+    try:
+        content = rec.content_stream()
+        while len(body) <= max_bytes and (part := content.read(_BODY_READ)):
+            body += part
+    except (CorruptStream, OSError):
+        raise
+    except Exception as e:  # noqa: BLE001 - chunked/gzip/brotli decoders raise several kinds
+        return _after_body(rec, reject(f"cannot decode the HTTP body ({type(e).__name__}: {e})"))
+    missing = _drain(rec)
+    if missing:
+        return reject(f"WARC record is cut short: the file ends {missing:,} bytes before its end", bytes(body))
+    if len(body) > max_bytes:
+        reason = f"page is over the --max-bytes limit of {max_bytes:,} once decoded (Content-Encoding)"
+        return reject(reason, bytes(body[:_RAW_KEEP]))
+    if not kind and not _looks_like_html(bytes(body[:_SNIFF])):
+        return reject("WARC response is not HTML (no Content-Type, and the body is not HTML)", bytes(body))
+
+    doc_id = uri or (headers.get_header("WARC-Record-ID") or "").strip() or f"{source}:{ordinal}"
+    try:
+        record, reason = html_article(bytes(body), source, doc_id, encoding=charset)
+    except (Exception, RecursionError) as e:  # noqa: BLE001 - one odd page must not end the file
+        return reject(f"cannot extract the article ({type(e).__name__}: {e})", bytes(body))
+    if record is None:
+        return reject(reason or "no article text found", bytes(body))
+    if uri:
+        record["url"] = uri
+    warc_date = (headers.get_header("WARC-Date") or "").strip()
+    if not record.get("date") and warc_date:
+        record["date"] = warc_date[:10]
+    return Item(source, ordinal, record, None, bytes(body))
+
+
+def _drain(rec: Any) -> int:
+    """Read the rest of a record's block; return how many of its bytes the file lacks."""
+    raw = rec.raw_stream
+    while raw.read(_BODY_READ):
+        pass
+    return max(0, getattr(raw, "limit", 0))
+
+
+def _after_body(rec: Any, item: Any) -> Any:
+    """``item``, unless the record turns out to be cut short (then that is the reason)."""
+    missing = _drain(rec)
+    if missing:
+        from .readers import Item
+
+        reason = f"WARC record is cut short: the file ends {missing:,} bytes before its end"
+        return Item(item.source, item.line, None, reason, item.raw)
+    return item

@@ -1,5 +1,7 @@
 """Streaming readers: JSONL (plain, .gz, .zst), stdin and ``.txt`` articles -> :class:`Item`.
 
+CSV, HTML, WARC and Parquet inputs are read by :mod:`newsclean.io.formats`.
+
 Readers never raise on bad data: every problem becomes an :class:`Item` with ``error``
 set, so a long run keeps going and the caller decides (reject file or ``--strict``).
 Only argument problems (a missing path) raise :class:`InputError`, before any reading.
@@ -19,7 +21,7 @@ from typing import Any, BinaryIO, Literal
 import orjson
 
 Compression = Literal["none", "gzip", "zstd"]
-Format = Literal["jsonl", "txt", "csv", "html", "parquet"]
+Format = Literal["jsonl", "txt", "csv", "html", "parquet", "warc"]
 
 STDIN = "<stdin>"
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -28,6 +30,9 @@ TRUNCATED = "truncated or corrupt compressed stream"
 _READ_SIZE = 1 << 20  # plain/gzip input chunk
 _ZSTD_READ_SIZE = 1 << 16  # zstd has no output cap per call, so feed it smaller bites
 _GZIP_MAX_OUT = 1 << 22  # cap per zlib call so a zip bomb cannot blow up one chunk
+# zlib copies the input left after a gzip member (unused_data); feeding it 64 KB at a
+# time keeps that copy small when a file has thousands of members (a .warc.gz).
+_GZIP_FEED = 1 << 16
 # Text and JSONL compress 3-20x; beyond MAX_EXPANSION (once past EXPANSION_FLOOR bytes,
 # so small repetitive files pass) a stream is refused rather than unpacked.
 MAX_EXPANSION = 1000
@@ -47,6 +52,7 @@ _TXT_SUFFIXES = (".txt",)
 _CSV_SUFFIXES = (".csv", ".tsv")
 _HTML_SUFFIXES = (".html", ".htm")
 _PARQUET_SUFFIXES = (".parquet",)
+_WARC_SUFFIXES = (".warc", ".arc")
 _COMPRESSION_SUFFIXES: dict[str, Compression] = {".gz": "gzip", ".zst": "zstd"}
 
 
@@ -121,6 +127,8 @@ def _format_of(name: str) -> Format | None:
         return "html"
     if inner.endswith(_PARQUET_SUFFIXES):
         return "parquet"
+    if inner.endswith(_WARC_SUFFIXES):
+        return "warc"
     return None
 
 
@@ -137,7 +145,7 @@ def expand_inputs(inputs: Sequence[str]) -> list[InputFile]:
     """Resolve CLI inputs: ``-``/nothing is stdin, folders are walked recursively.
 
     Folder members are ``.txt``, ``.jsonl``/``.ndjson``, ``.csv``/``.tsv``,
-    ``.html``/``.htm`` and ``.parquet`` files (optionally .gz/.zst), hidden files
+    ``.html``/``.htm``, ``.warc``/``.arc`` and ``.parquet`` files (optionally .gz/.zst), hidden files
     skipped, sorted by path so runs are deterministic.  A file given directly is read
     by its extension, as JSONL when it has none of these.
     """
@@ -202,11 +210,12 @@ def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Decompress (multi-member) gzip; raise CorruptStream if it ends mid-member."""
     d: Any = None  # None between members
     try:
-        for data in chunks:
+        for data in _pieces(chunks, _GZIP_FEED):
             buf = data
             while True:
                 if d is None:
-                    if not buf.strip(b"\0"):  # trailing zero padding is tolerated
+                    # Trailing zero padding is tolerated (buf may be a memoryview).
+                    if not buf or (buf[0] == 0 and not bytes(buf).strip(b"\0")):
                         break
                     d = zlib.decompressobj(wbits=31)
                 out = d.decompress(buf, _GZIP_MAX_OUT)
@@ -223,6 +232,17 @@ def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise CorruptStream(str(e)) from e
     if d is not None and not d.eof:
         raise CorruptStream("gzip stream ended before its end marker")
+
+
+def _pieces(chunks: Iterable[bytes], size: int) -> Iterator[bytes | memoryview]:
+    """Chunks cut into views of at most ``size`` bytes (no copying)."""
+    for chunk in chunks:
+        if len(chunk) <= size:
+            yield chunk
+            continue
+        view = memoryview(chunk)
+        for start in range(0, len(chunk), size):
+            yield view[start : start + size]
 
 
 def _unzstd(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -508,6 +528,10 @@ def read_file(f: InputFile, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[I
             from .formats import read_parquet
 
             yield from read_parquet(f, max_bytes=max_bytes)
+        elif f.fmt == "warc":
+            from .formats import read_warc
+
+            yield from read_warc(f, fh, max_bytes=max_bytes)
         else:
             yield from read_jsonl(decompressed_chunks(fh, f.compression), f.source, max_bytes=max_bytes)
 
