@@ -81,7 +81,9 @@ def clean(
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", metavar="OUTPUT", help="Output JSONL (.gz/.zst compress); default stdout."),
+        typer.Option(
+            "--output", "-o", metavar="OUTPUT", help="Output JSONL (.gz/.zst compress) or .parquet; default stdout."
+        ),
     ] = None,
     rejects: Annotated[
         Path | None,
@@ -184,6 +186,12 @@ def clean(
     else:
         rejects_path = Path(STDOUT_REJECTS)
     _check_paths(files, out_path, rejects_path, stats_file)
+    from .io.writers import OutputError, check_record_output
+
+    try:
+        check_record_output(None if diff else out_path, as_text=output_format == "text")
+    except OutputError as e:
+        _fail(str(e))
 
     from .clean.pipeline import Cleaner
     from .engine.local import Stats
@@ -272,9 +280,9 @@ def _run(
     """Stream every input through the cleaner into the output and rejects writers."""
     from .engine.local import run_clean
     from .io.readers import read_inputs
-    from .io.writers import AtomicWriter, dumps_line
+    from .io.writers import AtomicWriter, dumps_line, record_writer
 
-    out = AtomicWriter(None if diff else out_path)
+    out = AtomicWriter(None) if diff else record_writer(out_path)
     rejected = AtomicWriter(rejects_path) if rejects_path is not None else None
     # A progress bar only where it cannot mix with records printed to the terminal.
     show_progress = not quiet and _isatty(sys.stderr) and (out_path is not None or not _isatty(sys.stdout))
@@ -306,7 +314,7 @@ def _run(
                         out.write(f"# {oc.id}\n\n{oc.after}\n\n".encode("utf-8"))
                     else:
                         assert oc.record is not None
-                        out.write(dumps_line(oc.record, stdlib=oc.item.stdlib_json))
+                        out.write_record(oc.record, stdlib=oc.item.stdlib_json)
                     stats.output_records += 1
                 tick(stats.input_records)
         out.commit()
@@ -444,7 +452,7 @@ def _print_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> None:
 # Arguments and options shared by dedup and run.
 InputsArg = Annotated[
     list[str],
-    typer.Argument(metavar="INPUT", help="JSONL, CSV, Parquet, .txt or .html files (.gz/.zst ok), or folders of them.",
+    typer.Argument(metavar="INPUT", help="JSONL, CSV, Parquet, WARC, .txt or .html files (.gz/.zst ok), or folders of them.",
                    show_default=False),
 ]
 OutdirOpt = Annotated[
