@@ -23,7 +23,7 @@ import numpy as np
 import xxhash
 
 from .minhash import EMPTY_BIN, MinHasher, _doc_batches, shingle_hashes_batch
-from .text import skeleton, words
+from .text import skeleton_of_tokens, tokens
 
 if TYPE_CHECKING:
     from .core import DedupParams
@@ -143,12 +143,15 @@ def document_features(texts: Sequence[str], params: DedupParams) -> Features:
     ([30, 30, 2], True, 28, 0)
     """
     n = len(texts)
-    norm: list[str] = []
+    norm: list[str] = []  # normalised words, as one string per text
+    skel: list[list[str]] = []  # skeletons of the long-enough texts
     nwords = np.empty(n, dtype=np.int64)
     for i, t in enumerate(texts):
-        tk = words(t)
+        tk = tokens(t)  # one tokenisation for both views
         nwords[i] = len(tk)
-        norm.append(" ".join(tk))
+        norm.append(" ".join(tk).lower())
+        if len(tk) >= params.min_words:
+            skel.append(skeleton_of_tokens(tk))
     digest = np.frombuffer(
         b"".join(xxhash.xxh3_128_digest(t.encode("utf-8", "surrogatepass")) for t in norm), dtype=np.uint8
     ).reshape(n, 16).copy()
@@ -157,8 +160,7 @@ def document_features(texts: Sequence[str], params: DedupParams) -> Features:
     p = params.num_perm
     wsig, wsets, woff = _spread(n, rows, *_signed_sets(hasher, [norm[i] for i in rows], params.shingle), p)
     del norm
-    ssig, ssets, soff = _spread(
-        n, rows, *_signed_sets(hasher, [skeleton(texts[i]) for i in rows], params.skeleton_shingle), p)
+    ssig, ssets, soff = _spread(n, rows, *_signed_sets(hasher, skel, params.skeleton_shingle), p)
     return Features(nwords=nwords, digest=digest, wsig=wsig, ssig=ssig, wsets=wsets, woff=woff, ssets=ssets,
                     soff=soff)
 

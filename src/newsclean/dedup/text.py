@@ -76,12 +76,26 @@ def skeleton(text: str) -> list[str]:
     >>> skeleton("Tindall is out of contract at the end of the season, Bath said in 2005.")
     ['tindall', 'is', 'out', 'of', 'at', 'the', 'of', 'the', 'bath', 'in', '2005']
     """
+    return skeleton_of_tokens(tokens(text))
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of the NFKC text, case kept (what :func:`words` and :func:`skeleton` share).
+
+    >>> tokens("Smith’s  plan: 10% CUT!")
+    ['Smith', 's', 'plan', '10', 'CUT']
+    """
+    return _WORD.findall(unicodedata.normalize("NFKC", text))
+
+
+def skeleton_of_tokens(toks: list[str]) -> list[str]:
+    """:func:`skeleton` of already split :func:`tokens`."""
     forms = _SKELETON_FORMS
     if len(forms) > _CACHE_LIMIT:  # a corpus's vocabulary is large but repeats: bound the memo
         forms.clear()
     out = []
     append = out.append
-    for tok in _WORD.findall(unicodedata.normalize("NFKC", text)):
+    for tok in toks:
         try:
             form = forms[tok]
         except KeyError:
