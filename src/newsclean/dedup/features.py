@@ -166,26 +166,32 @@ def document_features(texts: Sequence[str], params: DedupParams) -> Features:
 
 
 def concat_features(parts: Sequence[Features], num_perm: int) -> Features:
-    """The features of the documents of ``parts``, in order (parts may be memory-mapped)."""
+    """The features of the documents of ``parts``, in order.
+
+    The result is allocated once and filled part by part, so memory-mapped parts (see
+    :meth:`Features.load`) are copied in without holding two copies of the whole.
+    """
     if not parts:
         return empty_features(num_perm)
-
-    def offsets(name: str) -> np.ndarray:
-        out = [np.zeros(1, np.int64)]
-        total = 0
-        for f in parts:
-            off = np.asarray(getattr(f, name))
-            out.append(off[1:] + total)
-            total += int(off[-1])
-        return np.concatenate(out)
-
-    return Features(
-        nwords=np.concatenate([np.asarray(f.nwords) for f in parts]),
-        digest=np.concatenate([np.asarray(f.digest) for f in parts]),
-        wsig=np.concatenate([np.asarray(f.wsig) for f in parts]),
-        ssig=np.concatenate([np.asarray(f.ssig) for f in parts]),
-        wsets=np.concatenate([np.asarray(f.wsets) for f in parts]),
-        woff=offsets("woff"),
-        ssets=np.concatenate([np.asarray(f.ssets) for f in parts]),
-        soff=offsets("soff"),
+    n = sum(len(f) for f in parts)
+    nw = sum(int(f.woff[-1]) for f in parts)
+    ns = sum(int(f.soff[-1]) for f in parts)
+    out = Features(
+        nwords=np.empty(n, np.int64), digest=np.empty((n, 16), np.uint8),
+        wsig=np.empty((n, num_perm), np.uint32), ssig=np.empty((n, num_perm), np.uint32),
+        wsets=np.empty(nw, np.uint32), woff=np.zeros(n + 1, np.int64),
+        ssets=np.empty(ns, np.uint32), soff=np.zeros(n + 1, np.int64),
     )
+    at = aw = as_ = 0
+    for f in parts:
+        k, kw, ks = len(f), int(f.woff[-1]), int(f.soff[-1])
+        out.nwords[at : at + k] = f.nwords
+        out.digest[at : at + k] = f.digest
+        out.wsig[at : at + k] = f.wsig
+        out.ssig[at : at + k] = f.ssig
+        out.wsets[aw : aw + kw] = f.wsets
+        out.ssets[as_ : as_ + ks] = f.ssets
+        out.woff[at + 1 : at + k + 1] = np.asarray(f.woff[1:]) + aw
+        out.soff[at + 1 : at + k + 1] = np.asarray(f.soff[1:]) + as_
+        at, aw, as_ = at + k, aw + kw, as_ + ks
+    return out

@@ -199,7 +199,7 @@ def run_dedup(
         counts.append(summary["accepted"])
     from .features import concat_features
 
-    feat = concat_features([load_shard_features(f) for f in folders], params.num_perm)
+    feat = concat_features([load_shard_features(f, mmap=True) for f in folders], params.num_perm)
     taken = set(previous.names) if previous is not None else ()
     names = unique_names(ids, taken=taken)
 
@@ -214,6 +214,11 @@ def run_dedup(
     verdicts = cluster_features(feat, meta, keep=keep, params=params, info=info, previous=previous,
                                 build_index=True)
     stats.timings.update(info.timings)
+    t = time.perf_counter()
+    write_index(outdir, previous if previous is not None else empty_index(params, keep), info.index)
+    info.index = None
+    del feat  # the largest structure: gone before the outputs are written
+    stats.timings["index"] = time.perf_counter() - t
     n = len(names)
     cluster_names = [verdicts.name_of(g) for g in verdicts.survivor.tolist()]
     similarity = [round(float(x), 4) for x in verdicts.similarity.tolist()]
@@ -257,7 +262,6 @@ def run_dedup(
     stats.clusters = len(sizes)
     if events:
         stats.events = len(set(event_names or ()))
-    write_index(outdir, previous if previous is not None else empty_index(params, keep), info.index)
     stats.timings["write"] = time.perf_counter() - t
     stats.timings["total"] = time.perf_counter() - started
     hist = Counter(sizes.values())

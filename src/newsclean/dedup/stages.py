@@ -177,8 +177,8 @@ def load_shard_meta(folder: Path) -> tuple[list[Any], dict[str, np.ndarray]]:
     return ids, meta
 
 
-def load_shard_features(folder: Path) -> Features:
-    return Features.load(folder / "features")
+def load_shard_features(folder: Path, mmap: bool = False) -> Features:
+    return Features.load(folder / "features", mmap=mmap)
 
 
 def load_shard_texts(folder: Path) -> list[str]:
