@@ -180,3 +180,28 @@ def test_run_conflict_is_an_exception_for_library_users(tmp_path):
     run_dedup(expand_inputs([str(path)]), out, workers=1)
     with pytest.raises(RunConflict):
         run_dedup(expand_inputs([str(path)]), out, workers=1, keep="first")
+
+
+def test_clean_with_two_workers_writes_the_same_bytes(tmp_path):
+    from conftest import DAMAGED, CLEAN
+
+    lines = []
+    for k in range(2600):  # past the inline warm-up, so the pool really runs
+        if k % 500 == 7:
+            lines.append("{not json")
+        else:
+            lines.append(json.dumps({"id": k, "text": (DAMAGED if k % 3 else CLEAN) + f" Item {k}."}))
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    outs = []
+    for w in ("1", "2"):
+        out = tmp_path / f"out{w}.jsonl"
+        r = subprocess.run([sys.executable, "-m", "newsclean", "clean", str(src), "-o", str(out), "--workers", w,
+                            "--stats", str(tmp_path / f"stats{w}.json"), "-q"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        outs.append((out.read_bytes(), (tmp_path / f"out{w}.jsonl.rejects.jsonl").read_bytes()))
+    assert outs[0] == outs[1]
+    s1, s2 = (json.loads((tmp_path / f"stats{w}.json").read_text()) for w in ("1", "2"))
+    for key in ("input_records", "output_records", "rejected", "changed", "unchanged", "edits_by_stage"):
+        assert s1[key] == s2[key], key
+    assert s1["rejected"] == 6 and s1["input_records"] == 2600

@@ -259,3 +259,77 @@ def run_clean(
         else:
             stats.unchanged += 1
         yield outcome
+
+
+def _clean_chunk(args: tuple) -> tuple[list[Outcome], Stats]:
+    """Worker side of :func:`run_clean_parallel`: one chunk of items, its own counters."""
+    items, cleaner, text_field, id_field, explain, doc_timeout = args
+    stats = Stats()
+    outcomes = list(run_clean(items, cleaner, stats=stats, text_field=text_field, id_field=id_field,
+                              explain=explain, doc_timeout=doc_timeout))
+    for oc in outcomes:
+        if not oc.rejected:
+            oc.item.raw = b""  # only reject reports need the raw line: do not ship it back
+    return outcomes, stats
+
+
+def run_clean_parallel(
+    items: Iterable[Item],
+    cleaner: Cleaner,
+    *,
+    stats: Stats,
+    workers: int,
+    text_field: str | None = None,
+    id_field: str | None = None,
+    explain: bool = False,
+    doc_timeout: float | None = None,
+    chunk: int = 256,
+    warmup: int = 2000,
+) -> Iterator[Outcome]:
+    """:func:`run_clean` on ``workers`` processes, outcomes still in input order.
+
+    The first ``warmup`` items are cleaned here: an input that small ends before a
+    pool would have started.  After that, chunks of ``chunk`` items go to a process
+    pool, a bounded number in flight (memory stays bounded), and come back in order.
+    The result is the same as :func:`run_clean`'s, item for item.
+    """
+    import itertools
+    from collections import deque
+
+    it = iter(items)
+    head = list(itertools.islice(it, warmup))
+    inline = dict(stats=stats, text_field=text_field, id_field=id_field, explain=explain, doc_timeout=doc_timeout)
+    if workers <= 1 or len(head) < warmup:
+        yield from run_clean(itertools.chain(head, it), cleaner, **inline)
+        return
+    yield from run_clean(head, cleaner, **inline)
+    del head
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .executors import TaskFailed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        window: deque = deque()
+
+        def drain() -> Iterator[Outcome]:
+            fut = window.popleft()
+            try:
+                outcomes, part = fut.result()
+            except BrokenProcessPool:
+                raise TaskFailed(-1, "a worker process died while cleaning; nothing was written") from None
+            for oc in outcomes:
+                stats.input_records += 1
+                yield oc
+            stats.changed += part.changed
+            stats.unchanged += part.unchanged
+            for name, k in part.edits_by_stage.items():
+                stats.edits_by_stage[name] = stats.edits_by_stage.get(name, 0) + k
+
+        while batch := list(itertools.islice(it, chunk)):
+            window.append(pool.submit(_clean_chunk, (batch, cleaner, text_field, id_field, explain, doc_timeout)))
+            if len(window) >= 4 * workers:
+                yield from drain()
+        while window:
+            yield from drain()
