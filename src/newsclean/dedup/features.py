@@ -14,7 +14,7 @@ below what could move a containment ratio across a threshold.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +28,8 @@ from .text import skeleton_of_tokens, tokens
 if TYPE_CHECKING:
     from .core import DedupParams
 
+SIG_DTYPE = np.uint16
+
 
 @dataclass
 class Features:
@@ -35,8 +37,9 @@ class Features:
 
     * ``nwords`` int64 ``(n,)`` — normalised words;
     * ``digest`` uint8 ``(n, 16)`` — xxh3-128 of the normalised words (the exact rule);
-    * ``wsig`` / ``ssig`` uint32 ``(n, num_perm)`` — MinHash of the word / skeleton
-      shingles; all ``EMPTY_BIN`` for documents under ``min_words`` (never compared);
+    * ``wsig`` / ``ssig`` uint16 ``(n, num_perm)`` — MinHash of the word / skeleton
+      shingles, low 16 bits of each bin (see below); all ``0xFFFF`` for documents under
+      ``min_words`` (never compared);
     * ``wsets`` / ``ssets`` uint32 flat with ``woff`` / ``soff`` int64 ``(n + 1,)`` —
       sorted unique shingle values of document ``i`` at ``[off[i]:off[i + 1]]``
       (empty under ``min_words``).
@@ -76,7 +79,7 @@ class Features:
 def empty_features(num_perm: int) -> Features:
     return Features(
         nwords=np.zeros(0, np.int64), digest=np.zeros((0, 16), np.uint8),
-        wsig=np.zeros((0, num_perm), np.uint32), ssig=np.zeros((0, num_perm), np.uint32),
+        wsig=np.zeros((0, num_perm), SIG_DTYPE), ssig=np.zeros((0, num_perm), SIG_DTYPE),
         wsets=np.zeros(0, np.uint32), woff=np.zeros(1, np.int64),
         ssets=np.zeros(0, np.uint32), soff=np.zeros(1, np.int64),
     )
@@ -124,8 +127,8 @@ def _signed_sets(hasher: MinHasher, docs: Sequence[str | Sequence[str]], k: int,
 
 def _spread(n: int, rows: np.ndarray, sig: np.ndarray, values: np.ndarray, offs: np.ndarray, num_perm: int):
     """Signatures and sets of ``rows`` placed at their positions among ``n`` documents."""
-    full = np.full((n, num_perm), EMPTY_BIN, dtype=np.uint32)
-    full[rows] = sig
+    full = np.full((n, num_perm), EMPTY_BIN & 0xFFFF, dtype=SIG_DTYPE)
+    full[rows] = sig.astype(SIG_DTYPE)  # low bits
     sizes = np.zeros(n, dtype=np.int64)
     sizes[rows] = np.diff(offs)
     out_off = np.zeros(n + 1, dtype=np.int64)
@@ -165,25 +168,32 @@ def document_features(texts: Sequence[str], params: DedupParams) -> Features:
                     soff=soff)
 
 
-def concat_features(parts: Sequence[Features], num_perm: int) -> Features:
+def concat_features(parts: Sequence[Features | Callable[[], Features]], num_perm: int) -> Features:
     """The features of the documents of ``parts``, in order.
 
-    The result is allocated once and filled part by part, so memory-mapped parts (see
-    :meth:`Features.load`) are copied in without holding two copies of the whole.
+    A part may be a function that loads it (e.g. memory-mapped, :meth:`Features.load`):
+    each is then opened only while it is copied, so the whole is never held twice.
     """
     if not parts:
         return empty_features(num_perm)
-    n = sum(len(f) for f in parts)
-    nw = sum(int(f.woff[-1]) for f in parts)
-    ns = sum(int(f.soff[-1]) for f in parts)
+
+    def opened(part: Features | Callable[[], Features]) -> Features:
+        return part() if callable(part) else part
+
+    n = nw = ns = 0
+    for part in parts:  # sizes first (a memory-mapped part reads a page or two for this)
+        f = opened(part)
+        n, nw, ns = n + len(f), nw + int(f.woff[-1]), ns + int(f.soff[-1])
+        del f
     out = Features(
         nwords=np.empty(n, np.int64), digest=np.empty((n, 16), np.uint8),
-        wsig=np.empty((n, num_perm), np.uint32), ssig=np.empty((n, num_perm), np.uint32),
+        wsig=np.empty((n, num_perm), SIG_DTYPE), ssig=np.empty((n, num_perm), SIG_DTYPE),
         wsets=np.empty(nw, np.uint32), woff=np.zeros(n + 1, np.int64),
         ssets=np.empty(ns, np.uint32), soff=np.zeros(n + 1, np.int64),
     )
     at = aw = as_ = 0
-    for f in parts:
+    for part in parts:
+        f = opened(part)
         k, kw, ks = len(f), int(f.woff[-1]), int(f.soff[-1])
         out.nwords[at : at + k] = f.nwords
         out.digest[at : at + k] = f.digest

@@ -17,7 +17,7 @@ chained to, in order; ``N`` records):
 
 Per row (``R`` rows: one per record; only the rows of distinct long texts are used):
 
-* ``wsig.npy``, ``ssig.npy`` — ``(R, num_perm)`` uint32 MinHash signatures of the word
+* ``wsig.npy``, ``ssig.npy`` — ``(R, num_perm)`` uint16 MinHash signatures (low bits) of the word
   and skeleton shingles;
 * ``wsets.npy`` / ``wsets_offsets.npy`` and ``ssets.npy`` / ``ssets_offsets.npy`` — the
   sorted unique 32-bit shingle values of each row (:mod:`.features`), flat, with ``R + 1`` offsets, so that
@@ -96,7 +96,7 @@ def empty_index(params: DedupParams, keep: str) -> Index:
     p = params.num_perm
     return Index(
         names=[], cluster=np.zeros(0, np.int64), digest=np.zeros((0, 16), np.uint8), row=np.zeros(0, np.int64),
-        wsig=np.zeros((0, p), np.uint32), ssig=np.zeros((0, p), np.uint32),
+        wsig=np.zeros((0, p), np.uint16), ssig=np.zeros((0, p), np.uint16),
         wsets=np.zeros(0, np.uint32), wsets_offsets=np.zeros(1, np.int64),
         ssets=np.zeros(0, np.uint32), ssets_offsets=np.zeros(1, np.int64),
         params=asdict(params), keep=keep,

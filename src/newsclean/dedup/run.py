@@ -30,6 +30,7 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +200,7 @@ def run_dedup(
         counts.append(summary["accepted"])
     from .features import concat_features
 
-    feat = concat_features([load_shard_features(f, mmap=True) for f in folders], params.num_perm)
+    feat = concat_features([partial(load_shard_features, f, mmap=True) for f in folders], params.num_perm)
     taken = set(previous.names) if previous is not None else ()
     names = unique_names(ids, taken=taken)
 
