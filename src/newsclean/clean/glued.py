@@ -13,6 +13,7 @@ hashtags, file names and code (``@BradSmi``, ``#postLive``, ``getElementById()``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from ..edits import Edit, Replacement, apply_replacements
@@ -22,7 +23,11 @@ STAGE = "glued"
 
 _MAX_TOKEN = 60
 _CASE_CHANGE = re.compile(r"[a-z][A-Z]")
-_COMMA_GLUE = re.compile(r"(?<=[a-z]),(?=[A-Z][a-z])")
+# The comma first: a pattern that starts with a literal is found by a fast scan, one
+# that starts with a look-behind is tried at every position (15x slower here).
+_COMMA_GLUE = re.compile(r",(?=[A-Z][a-z])")
+# ASCII letter classes, for finding case changes in ASCII text without a regex.
+_LETTER_CLASS = bytes(97 if 97 <= b <= 122 else 65 if 65 <= b <= 90 else 32 for b in range(256))
 _NAME_PREFIXES = frozenset(
     "Mc Mac De Di Da Du Del Della Le La Van Von Der Den Fitz St Al El Ben Abu Bin O".split()
 )
@@ -141,15 +146,33 @@ def _is_letter(c: str) -> bool:
     return ("a" <= c <= "z") or ("A" <= c <= "Z")
 
 
+def _case_changes(text: str) -> Iterator[int]:
+    """Positions of a lowercase ASCII letter followed by an uppercase one.
+
+    ASCII text (most of it) is mapped to letter classes in C and searched with
+    ``bytes.find``: several times faster than the equivalent regex, which has no
+    literal to scan for.
+    """
+    if not text.isascii():
+        yield from (m.start() for m in _CASE_CHANGE.finditer(text))
+        return
+    classes = text.encode("ascii").translate(_LETTER_CLASS)
+    at = classes.find(b"aA")
+    while at >= 0:
+        yield at
+        at = classes.find(b"aA", at + 1)
+
+
 def _glued_replacements(text: str) -> list[Replacement]:
     out: list[Replacement] = []
     for m in _COMMA_GLUE.finditer(text):
-        out.append(Replacement(m.start(), m.end(), ", ", "glued comma"))
+        if m.start() and "a" <= text[m.start() - 1] <= "z":
+            out.append(Replacement(m.start(), m.end(), ", ", "glued comma"))
     last_end = -1
-    for m in _CASE_CHANGE.finditer(text):
-        if m.start() < last_end:
+    for start in _case_changes(text):
+        if start < last_end:
             continue  # same token as the previous case change
-        s, e = _token_at(text, m.start())
+        s, e = _token_at(text, start)
         last_end = e
         if e - s >= _MAX_TOKEN or _near_code(text, s, e):
             continue
