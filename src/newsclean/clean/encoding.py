@@ -59,11 +59,18 @@ _FTFY_TRIGGERS = re.compile(
 _MOJIBAKE_LETTERS = re.compile(r"[\u00c0-\u024f\u0370-\u04ff\u2200-\u22ff\u2500-\u259f]")
 
 
+# The ASCII bytes that are not triggers: deleting them from ASCII text leaves the triggers
+# (bytes.translate runs in C, ~10x faster than a character-class regex scan).
+_ASCII_FINE = bytes(b for b in range(128) if not (b <= 0x08 or b == 0x0B or 0x0E <= b <= 0x1F or b == 0x7F))
+
+
 def _needs_ftfy(text: str) -> bool:
     """Could ftfy change this text?  Cheap checks that skip most clean text."""
+    if text.isascii():
+        return bool(text.encode("ascii").translate(None, _ASCII_FINE))
     if _FTFY_TRIGGERS.search(text):
         return True
-    if text.isascii() or not _MOJIBAKE_LETTERS.search(text):
+    if not _MOJIBAKE_LETTERS.search(text):
         return False
     from ftfy.badness import is_bad
 
