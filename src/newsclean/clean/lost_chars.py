@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..edits import Edit, Replacement, apply_replacements
@@ -41,19 +42,40 @@ EM, EN, ELLIPSIS, NBSP = "\u2014", "\u2013", "\u2026", "\u00a0"
 # a fixed-width look at one "?" so the search is linear.
 _CONTRACTION_TAIL = re.compile(r"(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
 _URL_MARKERS = ("://", "www.", ".php", ".asp", ".htm", "=", "&", "/")
-_MAX_URL = 2048
 
 
-def _in_url(text: str, i: int) -> bool:
-    """Is position ``i`` inside a whitespace-delimited token that looks like a link?"""
-    a = i
-    while a > 0 and i - a < _MAX_URL and not text[a - 1].isspace():
-        a -= 1
-    b = i + 1
-    while b < len(text) and b - i < _MAX_URL and not text[b].isspace():
-        b += 1
-    token = text[a:b]
-    return any(marker in token for marker in _URL_MARKERS)
+_TOKEN_SPAN = re.compile(r"\S+")
+_MAX_TOKEN_HOLES = 8  # a real word loses a few letters ("Bj?rk?s"), not dozens
+
+
+def _drop_crowded(text: str, lost: str, holes: list[int]) -> list[int]:
+    """Holes outside tokens holding more than ``_MAX_TOKEN_HOLES`` of them: such a token
+    is not a damaged word (and restoring it hole by hole would cost seconds)."""
+    crowded = _TokenSpans(text, lambda token: token.count(lost) > _MAX_TOKEN_HOLES)
+    return [i for i in holes if i not in crowded] if crowded.starts else holes
+
+
+class _TokenSpans:
+    """Which positions of a text fall inside a whitespace-delimited token that ``keep``
+    selects.  The tokens are found once per text (a scan out from every ``?`` would
+    cost the token's length per hole: quadratic in a long run of ``a?a?a?...``)."""
+
+    def __init__(self, text: str, keep: Callable[[str], bool]) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for m in _TOKEN_SPAN.finditer(text):
+            if keep(m.group()):
+                self.starts.append(m.start())
+                self.ends.append(m.end())
+
+    def __contains__(self, i: int) -> bool:
+        k = bisect.bisect_right(self.starts, i) - 1
+        return k >= 0 and i < self.ends[k]
+
+
+def _url_spans(text: str) -> _TokenSpans:
+    """Tokens that look like links: a ``?`` there is a query string, not a hole."""
+    return _TokenSpans(text, lambda token: any(marker in token for marker in _URL_MARKERS))
 
 
 def looks_lossy(text: str) -> bool:
@@ -68,13 +90,13 @@ def looks_lossy(text: str) -> bool:
     """
     if "?" not in text:
         return False
-    linkish = "/" in text or "=" in text or "www" in text
+    links = _url_spans(text) if "/" in text or "=" in text or "www" in text else ()
     weak = 0
     i = text.find("?")
     while i >= 0:
         kind = _hole_kind(text, i)
         if kind is not None:
-            if not (linkish and _in_url(text, i)):
+            if i not in links:
                 if kind == "strong":
                     return True
                 weak += 1
@@ -587,7 +609,10 @@ def _restore(text: str, lost: str) -> list[Replacement]:
     holes = _holes(text, lost)
     if lost == "?":
         if "/" in text or "=" in text or "www" in text:
-            holes = [i for i in holes if not _in_url(text, i)]
+            links = _url_spans(text)
+            holes = [i for i in holes if i not in links]
+    if len(holes) > _MAX_TOKEN_HOLES:
+        holes = _drop_crowded(text, lost, holes)
     if not holes:
         return []
     r = _Restorer(text, lost, holes, _is_wrapped(text))
