@@ -451,6 +451,8 @@ def _print_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> None:
     rate = stats.docs_per_second
     shown_rate = f"{rate:,.1f}" if rate >= 1 or rate == 0 else f"{rate:.3f}"  # huge articles: < 1/s
     console.print(f"{stats.input_records:,} records in {stats.seconds:.2f} s ({shown_rate} records/s)")
+    console.print(f"{stats.input_records:,} input = {stats.output_records:,} output + {stats.rejected:,} rejects"
+                  + ("" if stats.balanced else "  (MISMATCH)"))
     if rejects_path is not None:
         console.print(f"{stats.rejected:,} rejected records written to {rejects_path}")
     elif diff and stats.rejected:

@@ -25,7 +25,7 @@ from .core import (
     record_date,
     unique_names,
 )
-from .events import EventParams, event_groups
+from .events import EventParams, event_groups, event_names
 from .index import Index, IndexMismatch, load_index
 
 __all__ = [
@@ -60,7 +60,7 @@ def dedup_documents(
     ``previous`` / ``build_index``: see :func:`cluster_documents`.  Events are computed
     within ``docs`` only (the previous run's records are not consulted): a document that
     joined an archived cluster takes part as a member of that cluster's group of new
-    documents, and an event id is the cluster id of the event's first document.
+    documents, and an event id is the smallest cluster id among the event's documents.
     """
     import time
 
@@ -71,8 +71,8 @@ def dedup_documents(
         t = time.perf_counter()
         labels, ncand = event_groups([d.text for d in docs], _units(results), event_params)
         info.event_candidates = ncand
-        for r, lab in zip(results, labels):
-            r.event = results[lab].cluster
+        for r, name in zip(results, event_names(labels, [r.cluster for r in results])):
+            r.event = name
         info.timings["events"] = time.perf_counter() - t
     return results
 

@@ -139,21 +139,27 @@ class ClusterInfo:
 def unique_names(ids: Sequence[Any], taken: Collection[str] = ()) -> list[str]:
     """``str(id)`` for first occurrences, ``<id>#k`` for the k-th repeat; ``None`` -> ``#pos``.
 
-    Names in ``taken`` (a previous run's) are skipped: the next ``#k`` is used.
+    A generated name never takes a name that is some record's own id, nor one in
+    ``taken`` (a previous run's): the next ``#k`` is used.
 
     >>> unique_names(["a", None, "a"]), unique_names(["a", "b"], taken={"a", "a#2"})
     (['a', '#2', 'a#2'], ['a#3', 'b'])
+    >>> unique_names(["d", "d", "d#2"])
+    ['d', 'd#3', 'd#2']
     """
+    own = {str(i) for i in ids if i is not None}
+    used = set(taken)
     seen: dict[str, int] = {}
     out = []
     for pos, i in enumerate(ids, 1):
         base = f"#{pos}" if i is None else str(i)
         k = seen.get(base, 0) + 1
         name = base if k == 1 else f"{base}#{k}"
-        while name in taken:
+        while name in used or (name != base and name in own):
             k += 1
             name = f"{base}#{k}"
         seen[base] = k
+        used.add(name)
         out.append(name)
     return out
 

@@ -185,3 +185,17 @@ def event_groups(
         r = unit_root[doc_unit[i]]
         labels.append(first_doc.setdefault(r, i))
     return labels, len(cands)
+
+
+def event_names(labels: Sequence[int], cluster_names: Sequence[str]) -> list[str]:
+    """Name of each document's event: the smallest cluster name among its members, so
+    that the name does not depend on the order the records came in.
+
+    >>> event_names([0, 0, 2, 2], ["b", "a", "c", "c"])
+    ['a', 'a', 'c', 'c']
+    """
+    best: dict[int, str] = {}
+    for lab, name in zip(labels, cluster_names):
+        if lab not in best or name < best[lab]:
+            best[lab] = name
+    return [best[lab] for lab in labels]

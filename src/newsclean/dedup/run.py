@@ -226,7 +226,7 @@ def run_dedup(
     event_names: list[str] | None = None
     if events:
         t = time.perf_counter()
-        from .events import event_groups
+        from .events import event_groups, event_names as name_events
 
         texts = [tx for f in folders for tx in load_shard_texts(f)]
         first: dict[str, int] = {}
@@ -234,7 +234,7 @@ def run_dedup(
         labels, ncand = event_groups(texts, units, event_params)
         del texts
         info.event_candidates = ncand
-        event_names = [cluster_names[lab] for lab in labels]
+        event_names = name_events(labels, cluster_names)
         stats.timings["events"] = time.perf_counter() - t
 
     # 3. each shard's part of the outputs, then the parts in order

@@ -42,7 +42,14 @@ class ShardSpec:
 
 
 def _splittable(f: InputFile) -> bool:
-    return f.path is not None and f.fmt == "jsonl" and f.compression == "none"
+    """Uncompressed JSONL in UTF-8 (UTF-16 newlines are two bytes: such files stay whole)."""
+    if f.path is None or f.fmt != "jsonl" or f.compression != "none":
+        return False
+    try:
+        with open(f.path, "rb") as fh:
+            return not fh.read(2).startswith((b"\xff\xfe", b"\xfe\xff"))
+    except OSError:
+        return False
 
 
 def _cuts(path: Path, shard_bytes: int) -> list[tuple[int, int, int]]:

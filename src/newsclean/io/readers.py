@@ -218,7 +218,14 @@ def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
                     if not buf or (buf[0] == 0 and not bytes(buf).strip(b"\0")):
                         break
                     d = zlib.decompressobj(wbits=31)
-                out = d.decompress(buf, _GZIP_MAX_OUT)
+                saved = d.copy()
+                try:
+                    out = d.decompress(buf, _GZIP_MAX_OUT)
+                except zlib.error:
+                    # Salvage what this piece held before the fault (a bad checksum sits
+                    # at the very end of a member: all of its data is still readable).
+                    yield from _salvage(saved, buf)
+                    raise
                 if out:
                     yield out
                 if d.eof:
@@ -232,6 +239,20 @@ def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise CorruptStream(str(e)) from e
     if d is not None and not d.eof:
         raise CorruptStream("gzip stream ended before its end marker")
+
+
+def _salvage(d: Any, buf: bytes | memoryview, step: int = 1) -> Iterator[bytes]:
+    """What ``d`` decompresses from ``buf`` fed byte by byte, up to the fault (zlib drops
+    the output of the call that fails; only on a fault, so the cost does not matter)."""
+    for at in range(0, len(buf), step):
+        try:
+            out = d.decompress(buf[at : at + step])
+        except zlib.error:
+            return
+        if out:
+            yield out
+        if d.eof:
+            return
 
 
 def _pieces(chunks: Iterable[bytes], size: int) -> Iterator[bytes | memoryview]:
@@ -357,12 +378,55 @@ def parse_line(line: bytes, source: str, lineno: int) -> Item:
         stdlib = True
     if not isinstance(value, dict):
         return Item(source, lineno, None, f"JSON value is {_json_kind(value)}, not an object", line)
+    if line.count(b"[") + line.count(b"{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        return Item(source, lineno, None, f"JSON nested deeper than {MAX_DEPTH} levels", line)
     return Item(source, lineno, value, None, line, stdlib)
+
+
+MAX_DEPTH = 200  # JSON writers give up at 255 (orjson) or at the recursion limit (json)
+
+
+def _depth(value: object) -> int:
+    """Nesting depth of a parsed JSON value (iterative: no recursion limit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d)
+            stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
+    return deepest
 
 
 def _oversized(source: str, lineno: int, size: int, head: bytes, max_bytes: int) -> Item:
     reason = f"record is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}"
     return Item(source, lineno, None, reason, head)
+
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _utf16_as_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks as they are, or re-encoded as UTF-8 when they start with a UTF-16 BOM
+    (Windows tools save "Unicode" text that way; its NUL bytes would read as binary)."""
+    import codecs
+
+    first = b""
+    for first in chunks:
+        if first:
+            break
+    if not first.startswith(UTF16_BOMS) or first.startswith(b"\xff\xfe\x00\x00"):  # not UTF-32
+        if first:
+            yield first
+        yield from chunks
+        return
+    decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+    yield decoder.decode(first).encode("utf-8", "surrogatepass")
+    for chunk in chunks:
+        yield decoder.decode(chunk).encode("utf-8", "surrogatepass")
+    yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
 
 
 def read_jsonl(chunks: Iterator[bytes], source: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
@@ -372,6 +436,7 @@ def read_jsonl(chunks: Iterator[bytes], source: str, *, max_bytes: int = DEFAULT
     past (only its head is kept for the reject report).  If the compressed stream
     breaks, the lines read so far are kept and one reject covers the rest.
     """
+    chunks = _utf16_as_utf8(chunks)
     buf = bytearray()
     scan = 0  # buf[:scan] is known to hold no newline
     lineno = 0
