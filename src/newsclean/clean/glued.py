@@ -149,14 +149,12 @@ def _is_letter(c: str) -> bool:
 def _case_changes(text: str) -> Iterator[int]:
     """Positions of a lowercase ASCII letter followed by an uppercase one.
 
-    ASCII text (most of it) is mapped to letter classes in C and searched with
-    ``bytes.find``: several times faster than the equivalent regex, which has no
-    literal to scan for.
+    The text is mapped to ASCII letter classes in C and searched with ``bytes.find``:
+    several times faster than the equivalent regex, which has no literal to scan for.
     """
-    if not text.isascii():
-        yield from (m.start() for m in _CASE_CHANGE.finditer(text))
-        return
-    classes = text.encode("ascii").translate(_LETTER_CLASS)
+    # one "?" byte per non-ASCII character keeps byte positions equal to str positions
+    raw = text.encode("ascii") if text.isascii() else text.encode("ascii", "replace")
+    classes = raw.translate(_LETTER_CLASS)
     at = classes.find(b"aA")
     while at >= 0:
         yield at

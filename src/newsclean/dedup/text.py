@@ -59,15 +59,15 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
 
-_SKELETON_FORMS: dict[str, str | None] = {}  # token -> its skeleton form (None: dropped)
+_SKELETON_FORMS: dict[str, str] = {}  # token -> its skeleton form ("" when dropped)
 _CACHE_LIMIT = 500_000
 
 
-def _skeleton_form(tok: str) -> str | None:
+def _skeleton_form(tok: str) -> str:
     low = tok.lower()
     if tok[0].isupper() or low in FUNCTION_WORDS or (not tok.isalpha() and any(c.isdigit() for c in tok)):
         return low
-    return None
+    return ""
 
 
 def skeleton(text: str) -> list[str]:
@@ -93,13 +93,10 @@ def skeleton_of_tokens(toks: list[str]) -> list[str]:
     forms = _SKELETON_FORMS
     if len(forms) > _CACHE_LIMIT:  # a corpus's vocabulary is large but repeats: bound the memo
         forms.clear()
-    out = []
-    append = out.append
-    for tok in toks:
-        try:
-            form = forms[tok]
-        except KeyError:
-            form = forms[tok] = _skeleton_form(tok)
-        if form is not None:
-            append(form)
-    return out
+    # lookups in C (map); only tokens never seen before go through Python
+    found = list(map(forms.get, toks))
+    if None in found:
+        for k, form in enumerate(found):
+            if form is None:
+                found[k] = forms[toks[k]] = _skeleton_form(toks[k])
+    return [f for f in found if f]
