@@ -157,7 +157,15 @@ def prepare_shard(job: ShardJob) -> dict[str, Any]:
     summary = {"shard": job.spec.index, "input_records": n_input, "accepted": len(texts),
                "rejected": n_rejected, "seconds": round(time.perf_counter() - started, 4)}
     (tmp / "summary.json").write_text(json.dumps(summary) + "\n", encoding="utf-8")
-    os.rename(tmp, final)  # the completion marker
+    if final.exists() and not (final / "summary.json").exists():
+        shutil.rmtree(final, ignore_errors=True)  # debris of an attempt that never completed
+    try:
+        os.rename(tmp, final)  # the completion marker
+    except OSError:
+        if not (final / "summary.json").exists():
+            raise
+        # another attempt at this shard (a retried task) finished first: same result
+        shutil.rmtree(tmp, ignore_errors=True)
     return summary
 
 
