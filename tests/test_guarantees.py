@@ -89,3 +89,30 @@ def test_decompression_bomb_is_refused_not_unpacked(tmp_path):
     reject = _json.loads(rej.read_text().splitlines()[-1])
     assert "decompression bomb" in reject["reason"]
     assert readers.MAX_EXPANSION >= 100
+
+
+def test_no_socket_in_dedup_run_and_the_html_path(monkeypatch, tmp_path):
+    """dedup and run (in-process), and page extraction by trafilatura, open no connection."""
+    import pytest
+
+    pytest.importorskip("trafilatura")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("newsclean tried to open a network connection")
+
+    page = tmp_path / "pages" / "story.html"
+    page.parent.mkdir()
+    body = " ".join(["Flood waters rose across the valley on Saturday as rescuers worked through the night."] * 6)
+    page.write_text(f"<html><head><title>Flood</title><link rel='stylesheet' href='https://cdn.example/x.css'>"
+                    f"</head><body><article><h1>Flood</h1><p>{body}</p><img src='https://img.example/a.jpg'>"
+                    f"</article></body></html>", encoding="utf-8")
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    runner = CliRunner()
+    res = runner.invoke(app, ["clean", str(page.parent), "-o", str(tmp_path / "pages.jsonl"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert "Flood waters" in (tmp_path / "pages.jsonl").read_text(encoding="utf-8")
+    for command in ("dedup", "run"):
+        res = runner.invoke(app, [command, str(SAMPLES / "articles.jsonl"), "-o", str(tmp_path / command), "-q",
+                                  "--workers", "1"])
+        assert res.exit_code == 0, res.output
