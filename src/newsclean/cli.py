@@ -164,8 +164,8 @@ def clean(
 
     if output_format not in ("jsonl", "text"):
         _fail(f"--format must be jsonl or text, not {output_format!r}")
-    from .clean.pipeline import STAGES
     from .clean.embeds import TWEET_MODES
+    from .clean.pipeline import STAGES
 
     if tweets not in TWEET_MODES:
         _fail(f"--tweets must be one of {', '.join(TWEET_MODES)}, not {tweets!r}")

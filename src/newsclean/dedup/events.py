@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .text import STOP_WORDS
 

@@ -125,7 +125,7 @@ def run_dedup(
     :class:`~newsclean.engine.manifest.RunConflict` when OUTDIR holds another run and
     ``force`` is not set, :class:`StrictStop` on a bad record with ``strict``.
     """
-    from ..engine.executors import map_tasks
+    from ..engine.executors import Engine
     from ..engine.manifest import WORK, describe_inputs, open_run, write_manifest
     from ..engine.shards import DEFAULT_SHARD_BYTES, plan_shards, spool_stdin
 
@@ -174,133 +174,135 @@ def run_dedup(
     todo = [j for j in jobs if not (shard_folder(work, j.spec.index) / "summary.json").exists()]
     stats.resumed_shards = len(jobs) - len(todo)
     stop_after = int(os.environ.get(STOP_AFTER_ENV) or 0)
-    for finished, (_, summary) in enumerate(
-            map_tasks(prepare_shard, todo, workers=workers, engine=engine, scheduler=scheduler), 1):
-        if progress is not None:
-            progress(summary)
-        if stop_after and finished >= stop_after:
-            os._exit(137)  # as if killed: no cleanup, no outputs
-    stats.timings["shards"] = time.perf_counter() - started
+    # one pool (or Dask cluster) for both mapped stages: workers start once
+    with Engine(workers, engine, scheduler) as runner:
+        for finished, (_, summary) in enumerate(runner.map(prepare_shard, todo), 1):
+            if progress is not None:
+                progress(summary)
+            if stop_after and finished >= stop_after:
+                os._exit(137)  # as if killed: no cleanup, no outputs
+        stats.timings["shards"] = time.perf_counter() - started
 
-    # 2. the clustering over every shard's features
-    t = time.perf_counter()
-    folders = [shard_folder(work, j.spec.index) for j in jobs]
-    ids: list[Any] = []
-    metas = []
-    counts = []
-    import json
-
-    for folder in folders:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        stats.input_records += summary["input_records"]
-        stats.rejected += summary["rejected"]
-        shard_ids, meta = load_shard_meta(folder)
-        ids.extend(shard_ids)
-        metas.append(meta)
-        counts.append(summary["accepted"])
-    from .features import concat_features
-
-    feat = concat_features([partial(load_shard_features, f, mmap=True) for f in folders], params.num_perm)
-    taken = set(previous.names) if previous is not None else ()
-    names = unique_names(ids, taken=taken)
-
-    def stacked(key: str, dtype: Any) -> np.ndarray:
-        return np.concatenate([m[key] for m in metas]) if metas else np.zeros(0, dtype)
-
-    meta = DocMeta(names=names, ids=ids, edits=stacked("edits", np.int64), length=stacked("length", np.int64),
-                   date=stacked("date", np.float64), spin=stacked("spin", np.float64))
-    del metas
-    stats.timings["load"] = time.perf_counter() - t
-    info = ClusterInfo()
-    verdicts = cluster_features(feat, meta, keep=keep, params=params, info=info, previous=previous,
-                                build_index=True)
-    stats.timings.update(info.timings)
-    t = time.perf_counter()
-    write_index(outdir, previous if previous is not None else empty_index(params, keep), info.index)
-    info.index = None
-    del feat  # the largest structure: gone before the outputs are written
-    stats.timings["index"] = time.perf_counter() - t
-    n = len(names)
-    cluster_names = [verdicts.name_of(g) for g in verdicts.survivor.tolist()]
-    similarity = [round(float(x), 4) for x in verdicts.similarity.tolist()]
-    event_names: list[str] | None = None
-    if events:
+        # 2. the clustering over every shard's features
         t = time.perf_counter()
-        from .events import event_groups, event_names as name_events
+        folders = [shard_folder(work, j.spec.index) for j in jobs]
+        ids: list[Any] = []
+        metas = []
+        counts = []
+        import json
 
-        texts = [tx for f in folders for tx in load_shard_texts(f)]
-        first: dict[str, int] = {}
-        units = [first.setdefault(c, i) for i, c in enumerate(cluster_names)]
-        labels, ncand = event_groups(texts, units, event_params)
-        del texts
-        info.event_candidates = ncand
-        event_names = name_events(labels, cluster_names)
-        stats.timings["events"] = time.perf_counter() - t
+        for folder in folders:
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            stats.input_records += summary["input_records"]
+            stats.rejected += summary["rejected"]
+            shard_ids, meta = load_shard_meta(folder)
+            ids.extend(shard_ids)
+            metas.append(meta)
+            counts.append(summary["accepted"])
+        from .features import concat_features
 
-    # 3. each shard's part of the outputs, then the parts in order
-    t = time.perf_counter()
-    write_jobs = []
-    at = 0
-    for folder, c in zip(folders, counts):
-        sl = slice(at, at + c)
-        own = [names[i] for i in range(at, at + c)]
-        write_jobs.append(WriteJob(
-            folder=str(folder), cluster=cluster_names[sl],
-            duplicate_of=[None if cn == me else cn for cn, me in zip(cluster_names[sl], own)],
-            similarity=similarity[sl], event=event_names[sl] if event_names is not None else None))
-        at += c
-    for _, r in map_tasks(write_shard, write_jobs, workers=workers, engine=engine, scheduler=scheduler):
-        stats.kept += r["kept"]
-        stats.duplicates += r["duplicates"]
-    _concat_into(outdir / "clusters.jsonl", [f / "part.clusters" for f in folders])
-    _concat_into(outdir / "kept.jsonl.gz", [f / "part.kept.gz" for f in folders], gzip.compress(b"", mtime=0))
-    _concat_into(outdir / "duplicates.jsonl.gz", [f / "part.duplicates.gz" for f in folders],
-                 gzip.compress(b"", mtime=0))
-    rejects_target = rejects_path or outdir / "rejects.jsonl"
-    rejects_target.parent.mkdir(parents=True, exist_ok=True)
-    _concat_into(rejects_target, [f / "rejects.jsonl" for f in folders])
-    sizes = Counter(cluster_names)
-    stats.clusters = len(sizes)
-    if events:
-        stats.events = len(set(event_names or ()))
-    stats.timings["write"] = time.perf_counter() - t
-    stats.timings["total"] = time.perf_counter() - started
-    hist = Counter(sizes.values())
-    doc = {
-        "input_records": stats.input_records,
-        "kept": stats.kept,
-        "duplicates": stats.duplicates,
-        "rejected": stats.rejected,
-        "balanced": stats.balanced,
-        "clusters": stats.clusters,
-        "events": stats.events,
-        "cluster_size_histogram": {str(k): hist[k] for k in sorted(hist)},
-        "exact_duplicate_groups": info.exact_groups,
-        "short_documents": info.short_docs,
-        "lsh_candidate_pairs": info.candidates,
-        "verified_pairs": info.verified,
-        "event_candidate_pairs": info.event_candidates if events else None,
-        "against": str(against) if against is not None else None,
-        "previous_records": previous.size if previous is not None else 0,
-        "joined_previous": info.joined_previous,
-        "rejects_file": str(rejects_path) if rejects_path is not None else "rejects.jsonl",
-        "shards": len(jobs),
-        "resumed_shards": stats.resumed_shards,
-        "parameters": {"keep": keep, "events": events, "cleaned_archive": cleaned_archive, **asdict(params),
-                       **({"event_" + k: v for k, v in asdict(event_params).items()} if events else {})},
-        "run": {"workers": workers, "engine": engine, "scheduler": scheduler},
-        # measurements of this machine and run (the rest of the file is determined by the inputs)
-        "timings": {**{k: round(v, 4) for k, v in stats.timings.items()}, "peak_rss_mb": _peak_rss_mb()},
-    }
-    import orjson
+        feat = concat_features([partial(load_shard_features, f, mmap=True) for f in folders], params.num_perm)
+        taken = set(previous.names) if previous is not None else ()
+        names = unique_names(ids, taken=taken)
 
-    tmp = outdir / ".stats.json.tmp"
-    tmp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-    os.replace(tmp, outdir / "stats.json")
-    manifest["status"] = "complete"
-    write_manifest(outdir, manifest)
-    if not keep_work:
-        shutil.rmtree(work, ignore_errors=True)
-    spool.unlink(missing_ok=True)
-    assert n == stats.kept + stats.duplicates
-    return stats, doc
+        def stacked(key: str, dtype: Any) -> np.ndarray:
+            return np.concatenate([m[key] for m in metas]) if metas else np.zeros(0, dtype)
+
+        meta = DocMeta(names=names, ids=ids, edits=stacked("edits", np.int64), length=stacked("length", np.int64),
+                       date=stacked("date", np.float64), spin=stacked("spin", np.float64))
+        metas = []  # the per-shard arrays are in meta now
+        stats.timings["load"] = time.perf_counter() - t
+        info = ClusterInfo()
+        verdicts = cluster_features(feat, meta, keep=keep, params=params, info=info, previous=previous,
+                                    build_index=True)
+        stats.timings.update(info.timings)
+        t = time.perf_counter()
+        write_index(outdir, previous if previous is not None else empty_index(params, keep), info.index)
+        info.index = None
+        del feat  # the largest structure: gone before the outputs are written
+        stats.timings["index"] = time.perf_counter() - t
+        n = len(names)
+        cluster_names = [verdicts.name_of(g) for g in verdicts.survivor.tolist()]
+        similarity = [round(float(x), 4) for x in verdicts.similarity.tolist()]
+        event_names: list[str] | None = None
+        if events:
+            t = time.perf_counter()
+            from .events import event_groups
+            from .events import event_names as name_events
+
+            texts = [tx for f in folders for tx in load_shard_texts(f)]
+            first: dict[str, int] = {}
+            units = [first.setdefault(c, i) for i, c in enumerate(cluster_names)]
+            labels, ncand = event_groups(texts, units, event_params)
+            del texts
+            info.event_candidates = ncand
+            event_names = name_events(labels, cluster_names)
+            stats.timings["events"] = time.perf_counter() - t
+
+        # 3. each shard's part of the outputs, then the parts in order
+        t = time.perf_counter()
+        write_jobs = []
+        at = 0
+        for folder, c in zip(folders, counts):
+            sl = slice(at, at + c)
+            own = [names[i] for i in range(at, at + c)]
+            write_jobs.append(WriteJob(
+                folder=str(folder), cluster=cluster_names[sl],
+                duplicate_of=[None if cn == me else cn for cn, me in zip(cluster_names[sl], own)],
+                similarity=similarity[sl], event=event_names[sl] if event_names is not None else None))
+            at += c
+        for _, r in runner.map(write_shard, write_jobs):
+            stats.kept += r["kept"]
+            stats.duplicates += r["duplicates"]
+        _concat_into(outdir / "clusters.jsonl", [f / "part.clusters" for f in folders])
+        _concat_into(outdir / "kept.jsonl.gz", [f / "part.kept.gz" for f in folders], gzip.compress(b"", mtime=0))
+        _concat_into(outdir / "duplicates.jsonl.gz", [f / "part.duplicates.gz" for f in folders],
+                     gzip.compress(b"", mtime=0))
+        rejects_target = rejects_path or outdir / "rejects.jsonl"
+        rejects_target.parent.mkdir(parents=True, exist_ok=True)
+        _concat_into(rejects_target, [f / "rejects.jsonl" for f in folders])
+        sizes = Counter(cluster_names)
+        stats.clusters = len(sizes)
+        if events:
+            stats.events = len(set(event_names or ()))
+        stats.timings["write"] = time.perf_counter() - t
+        stats.timings["total"] = time.perf_counter() - started
+        hist = Counter(sizes.values())
+        doc = {
+            "input_records": stats.input_records,
+            "kept": stats.kept,
+            "duplicates": stats.duplicates,
+            "rejected": stats.rejected,
+            "balanced": stats.balanced,
+            "clusters": stats.clusters,
+            "events": stats.events,
+            "cluster_size_histogram": {str(k): hist[k] for k in sorted(hist)},
+            "exact_duplicate_groups": info.exact_groups,
+            "short_documents": info.short_docs,
+            "lsh_candidate_pairs": info.candidates,
+            "verified_pairs": info.verified,
+            "event_candidate_pairs": info.event_candidates if events else None,
+            "against": str(against) if against is not None else None,
+            "previous_records": previous.size if previous is not None else 0,
+            "joined_previous": info.joined_previous,
+            "rejects_file": str(rejects_path) if rejects_path is not None else "rejects.jsonl",
+            "shards": len(jobs),
+            "resumed_shards": stats.resumed_shards,
+            "parameters": {"keep": keep, "events": events, "cleaned_archive": cleaned_archive, **asdict(params),
+                           **({"event_" + k: v for k, v in asdict(event_params).items()} if events else {})},
+            "run": {"workers": workers, "engine": engine, "scheduler": scheduler},
+            # measurements of this machine and run (the rest of the file is determined by the inputs)
+            "timings": {**{k: round(v, 4) for k, v in stats.timings.items()}, "peak_rss_mb": _peak_rss_mb()},
+        }
+        import orjson
+
+        tmp = outdir / ".stats.json.tmp"
+        tmp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        os.replace(tmp, outdir / "stats.json")
+        manifest["status"] = "complete"
+        write_manifest(outdir, manifest)
+        if not keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+        spool.unlink(missing_ok=True)
+        assert n == stats.kept + stats.duplicates
+        return stats, doc

@@ -40,6 +40,112 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class Engine:
+    """Runs per-shard functions; keeps its process pool or Dask cluster between calls
+    to :meth:`map` (a run maps twice: starting workers once saves seconds).  Use as a
+    context manager, or call :meth:`close`."""
+
+    def __init__(self, workers: int = 1, engine: str = "local", scheduler: str | None = None,
+                 retries: int = 1) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        self.workers, self.engine, self.scheduler, self.retries = workers, engine, scheduler, retries
+        self._pool: Any = None
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """``(position, fn(tasks[position]))`` for every task, in completion order."""
+        if not tasks:
+            return
+        if self.engine == "dask":
+            yield from self._dask(fn, tasks)
+        elif self.workers <= 1 or len(tasks) == 1:
+            for k, t in enumerate(tasks):
+                yield k, fn(t)
+        else:
+            yield from self._local(fn, tasks)
+
+    def _new_pool(self) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def _local(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending = list(range(len(tasks)))
+        breaks = [0] * len(tasks)
+        while pending:
+            if self._pool is None:
+                self._pool = self._new_pool()
+            broken = False
+            running = {self._pool.submit(fn, tasks[k]): k for k in pending}
+            try:
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        k = running.pop(fut)
+                        try:
+                            result = fut.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            breaks[k] += 1
+                            continue
+                        pending.remove(k)
+                        yield k, result
+                    if broken:
+                        for k in running.values():  # they went down with the pool
+                            breaks[k] += 1
+                        break
+            except BaseException:
+                for fut in running:
+                    fut.cancel()
+                raise
+            if broken:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+                dead = [k for k in pending if breaks[k] > self.retries]
+                if dead:
+                    raise TaskFailed(dead[0], f"a worker process died {breaks[dead[0]]} times while running it")
+
+    def _dask(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        try:
+            from dask.distributed import Client, LocalCluster, as_completed
+        except ImportError:
+            raise RuntimeError("--engine dask needs dask.distributed: pip install 'newsclean[dask]'") from None
+        if self._client is None:
+            if self.scheduler:
+                self._client = Client(self.scheduler)
+            else:
+                self._cluster = LocalCluster(n_workers=max(1, self.workers), threads_per_worker=1, processes=True,
+                                             dashboard_address=None)
+                self._client = Client(self._cluster)
+        futures = self._client.map(fn, list(tasks), pure=False, retries=self.retries)
+        position = {f.key: k for k, f in enumerate(futures)}
+        for fut in as_completed(futures):
+            yield position[fut.key], fut.result()
+
+
 def map_tasks(
     fn: Callable[[Any], Any],
     tasks: Sequence[Any],
@@ -49,76 +155,6 @@ def map_tasks(
     scheduler: str | None = None,
     retries: int = 1,
 ) -> Iterator[tuple[int, Any]]:
-    """``(position, fn(tasks[position]))`` for every task, in completion order."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if not tasks:
-        return
-    if engine == "dask":
-        yield from _dask(fn, tasks, workers, scheduler, retries)
-    elif workers <= 1 or len(tasks) == 1:
-        for k, t in enumerate(tasks):
-            yield k, fn(t)
-    else:
-        yield from _pool(fn, tasks, workers, retries)
-
-
-def _pool(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int, retries: int) -> Iterator[tuple[int, Any]]:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    ctx = multiprocessing.get_context("spawn")
-    pending = list(range(len(tasks)))
-    breaks = [0] * len(tasks)
-    while pending:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx)
-        broken = False
-        try:
-            running = {pool.submit(fn, tasks[k]): k for k in pending}
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    k = running.pop(fut)
-                    try:
-                        result = fut.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        breaks[k] += 1
-                        continue
-                    pending.remove(k)
-                    yield k, result
-                if broken:
-                    for fut, k in running.items():  # they went down with the pool
-                        breaks[k] += 1
-                    break
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if broken:
-            dead = [k for k in pending if breaks[k] > retries]
-            if dead:
-                raise TaskFailed(dead[0], f"a worker process died {breaks[dead[0]]} times while running it")
-
-
-def _dask(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int, scheduler: str | None,
-          retries: int) -> Iterator[tuple[int, Any]]:
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise RuntimeError("--engine dask needs dask.distributed: pip install 'newsclean[dask]'") from None
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futures = client.map(fn, list(tasks), pure=False, retries=retries)
-        position = {f.key: k for k, f in enumerate(futures)}
-        for fut in as_completed(futures):
-            yield position[fut.key], fut.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    """``(position, fn(tasks[position]))`` for every task, in completion order (one-off :class:`Engine`)."""
+    with Engine(workers, engine, scheduler, retries) as runner:
+        yield from runner.map(fn, tasks)
