@@ -46,6 +46,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--command", choices=["run", "dedup"], default="run")
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--no-events", action="store_true", help="run --no-events: clean + dedup only")
     ap.add_argument("--work")
     a = ap.parse_args(argv)
     shared = shared_dir(a.shared)
@@ -74,6 +75,7 @@ def main(argv=None) -> int:
             out = work / "out"
             shutil.rmtree(out, ignore_errors=True)
             cmd = [sys.executable, "-c", PEAK_RSS_LAUNCHER, a.command, str(corpus), "-o", str(out), "-q", *extra]
+            cmd += ["--no-events"] if a.no_events and a.command == "run" else []
             t = time.perf_counter()
             res = subprocess.run(cmd, capture_output=True, text=True)
             times[name].append(time.perf_counter() - t)
@@ -84,7 +86,7 @@ def main(argv=None) -> int:
             rss[name].append(int(stats["timings"]["peak_rss_mb"]))
             digests[name].add(digest(out))
             print(f"{name:>12}: {times[name][-1]:7.1f} s", flush=True)
-    print(f"\n`newsclean {a.command}` on {a.docs:,} synthetic articles, medians of {a.repeats} interleaved runs")
+    print(f"\n`newsclean {a.command}{' --no-events' if a.no_events else ''}` on {a.docs:,} synthetic articles, medians of {a.repeats} interleaved runs")
     base = statistics.median(times["1 worker"])
     for name in configs:
         med = statistics.median(times[name])
