@@ -36,6 +36,19 @@ def records() -> list[dict[str, Any]]:
     ]
 
 
+def jsonl_lines(rows: list[Any]) -> list[bytes]:
+    """JSONL lines (no newlines): dicts are dumped, bytes/str lines go in as they are."""
+    lines = []
+    for row in rows:
+        if isinstance(row, bytes):
+            lines.append(row)
+        elif isinstance(row, str):
+            lines.append(row.encode("utf-8"))
+        else:
+            lines.append(json.dumps(row, ensure_ascii=False).encode("utf-8"))
+    return lines
+
+
 def _compress(data: bytes, name: str) -> bytes:
     if name.endswith(".gz"):
         return gzip.compress(data, mtime=0)
@@ -64,15 +77,7 @@ def write_jsonl(tmp_path: Path) -> Callable[..., Path]:
     """
 
     def write(rows: list[Any], name: str = "in.jsonl") -> Path:
-        lines = []
-        for row in rows:
-            if isinstance(row, bytes):
-                lines.append(row)
-            elif isinstance(row, str):
-                lines.append(row.encode("utf-8"))
-            else:
-                lines.append(json.dumps(row, ensure_ascii=False).encode("utf-8"))
-        data = b"".join(line + b"\n" for line in lines)
+        data = b"".join(line + b"\n" for line in jsonl_lines(rows))
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_compress(data, name))

@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import jsonl_lines
 
 COMMANDS = ("clean", "dedup", "run")
 RAW_CHARS = 10_000  # a reject keeps this many characters of its raw input
@@ -92,15 +93,7 @@ def jsonl(*rows: Any, end: bytes = b"\n") -> Callable[[], bytes]:
     """Producer of a JSONL file: dicts are dumped, bytes/str lines go in as they are."""
 
     def make() -> bytes:
-        lines = []
-        for row in rows:
-            if isinstance(row, bytes):
-                lines.append(row)
-            elif isinstance(row, str):
-                lines.append(row.encode("utf-8"))
-            else:
-                lines.append(json.dumps(row, ensure_ascii=False).encode("utf-8"))
-        return b"\n".join(lines) + end
+        return b"\n".join(jsonl_lines(list(rows))) + end
 
     return make
 

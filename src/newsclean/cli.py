@@ -584,8 +584,8 @@ def dedup(
     _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
                    cleaned_archive=False, doc_timeout=doc_timeout, against=against,
-                   engine_options=dict(workers=workers, engine=engine, scheduler=scheduler, force=force,
-                                       rejects=rejects, shard_size=shard_size, keep_work=keep_work))
+                   workers=workers, engine=engine, scheduler=scheduler, force=force, rejects=rejects,
+                   shard_size=shard_size, keep_work=keep_work)
 
 
 def _dedup_command(
@@ -604,15 +604,19 @@ def _dedup_command(
     cleaned_archive: bool,
     doc_timeout: float | None = DEFAULT_DOC_TIMEOUT,
     against: Path | None = None,
-    engine_options: dict | None = None,
+    workers: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    rejects: Path | None = None,
+    shard_size: float = 16.0,
+    keep_work: bool = False,
 ) -> None:
     """What ``dedup`` and ``run`` share; ``run`` writes the cleaned text into the archive."""
-    opts = {"workers": None, "engine": "local", "scheduler": None, "force": False, "rejects": None,
-            "shard_size": 16.0, "keep_work": False, **(engine_options or {})}
-    if opts["scheduler"]:
-        opts["engine"] = "dask"
-    if opts["engine"] not in ("local", "dask"):
-        _fail(f"--engine must be local or dask, not {opts['engine']!r}")
+    if scheduler:
+        engine = "dask"
+    if engine not in ("local", "dask"):
+        _fail(f"--engine must be local or dask, not {engine!r}")
     from .io.readers import InputError, expand_inputs
 
     if keep not in ("cleanest", "earliest", "longest", "first"):
@@ -632,7 +636,6 @@ def _dedup_command(
             "clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json"
         ):
             _fail(f"input {f.path} would be overwritten by the output; choose another OUTDIR")
-    rejects = opts["rejects"]
     for f in files:
         if f.path is not None and rejects is not None and os.path.realpath(f.path) == os.path.realpath(rejects):
             _fail(f"--rejects {rejects} is an input; choose another path")
@@ -655,9 +658,9 @@ def _dedup_command(
         stats, _ = run_dedup(files, outdir, events=events, keep=keep, params=params, event_params=event_params,
                              text_field=text_field, id_field=id_field, max_bytes=max_bytes, strict=strict,
                              cleaned_archive=cleaned_archive, doc_timeout=doc_timeout, against=against,
-                             workers=opts["workers"] or default_workers(), engine=opts["engine"],
-                             scheduler=opts["scheduler"], force=opts["force"], rejects_path=rejects,
-                             shard_bytes=max(1, int(opts["shard_size"] * 1024 * 1024)), keep_work=opts["keep_work"])
+                             workers=workers or default_workers(), engine=engine, scheduler=scheduler, force=force,
+                             rejects_path=rejects, shard_bytes=max(1, int(shard_size * 1024 * 1024)),
+                             keep_work=keep_work)
     except IndexMismatch as e:
         _fail(f"--against: {e}")
     except RunConflict as e:
@@ -721,8 +724,8 @@ def run(
     _dedup_command(inputs, outdir, events=events, keep=keep, threshold=threshold, event_threshold=event_threshold,
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
                    cleaned_archive=True, doc_timeout=doc_timeout, against=against,
-                   engine_options=dict(workers=workers, engine=engine, scheduler=scheduler, force=force,
-                                       rejects=rejects, shard_size=shard_size, keep_work=keep_work))
+                   workers=workers, engine=engine, scheduler=scheduler, force=force, rejects=rejects,
+                   shard_size=shard_size, keep_work=keep_work)
 
 
 def main() -> None:

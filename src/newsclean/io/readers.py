@@ -115,20 +115,17 @@ def split_compression(name: str) -> tuple[str, Compression]:
     return name, "none"
 
 
+_FORMAT_SUFFIXES: tuple[tuple[tuple[str, ...], Format], ...] = (
+    (_TXT_SUFFIXES, "txt"), (_JSONL_SUFFIXES, "jsonl"), (_CSV_SUFFIXES, "csv"), (_HTML_SUFFIXES, "html"),
+    (_PARQUET_SUFFIXES, "parquet"), (_WARC_SUFFIXES, "warc"),
+)
+
+
 def _format_of(name: str) -> Format | None:
     inner = split_compression(name)[0].lower()
-    if inner.endswith(_TXT_SUFFIXES):
-        return "txt"
-    if inner.endswith(_JSONL_SUFFIXES):
-        return "jsonl"
-    if inner.endswith(_CSV_SUFFIXES):
-        return "csv"
-    if inner.endswith(_HTML_SUFFIXES):
-        return "html"
-    if inner.endswith(_PARQUET_SUFFIXES):
-        return "parquet"
-    if inner.endswith(_WARC_SUFFIXES):
-        return "warc"
+    for suffixes, fmt in _FORMAT_SUFFIXES:
+        if inner.endswith(suffixes):
+            return fmt
     return None
 
 
