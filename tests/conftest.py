@@ -134,6 +134,6 @@ def stats_of(tmp_path: Path) -> Callable[[], dict[str, Any]]:
 
 # The keys of the run statistics (--stats FILE and Stats.to_dict()).
 STATS_KEYS = frozenset(
-    {"input_records", "output_records", "rejected", "changed", "unchanged", "edits_by_stage", "seconds",
+    {"input_records", "output_records", "rejected", "changed", "unchanged", "spun", "edits_by_stage", "seconds",
      "docs_per_second"}
 )

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -158,6 +158,16 @@ def clean(
         typer.Option("--workers", "-w", min=1, metavar="N", help="Cleaning processes (default: all cores; "
                      "inputs under 2,000 records are cleaned in this process). Output does not depend on it."),
     ] = None,
+    spin_tables: Annotated[
+        list[Path] | None,
+        typer.Option("--spin-table", metavar="FILE", help="Spin table (TSV: spun form<TAB>original; repeatable; "
+                     "'newsclean spin-table' learns one from a corpus). Adds a 'spin' score to each record."),
+    ] = None,
+    unspin: Annotated[
+        str,
+        typer.Option("--unspin", metavar="MODE", help="With --spin-table: restore (default) puts the originals "
+                     "back in texts flagged as spun; flag only scores; off ignores the tables."),
+    ] = "restore",
 ) -> None:
     """Clean the text of every record: JSONL in, JSONL out, same order, other fields untouched."""
     from .io.readers import InputError, expand_inputs, split_compression
@@ -172,6 +182,7 @@ def clean(
     unknown = [name for name in skip or [] if name not in STAGES]
     if unknown:
         _fail(f"--skip: unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
+    spin_table = _load_spin_tables(spin_tables or [], unspin)
     if diff and (output is not None or rejects is not None):
         _fail("--diff only prints the changes to stdout; it cannot be combined with -o/--output or --rejects")
     if not inputs and _isatty(sys.stdin):
@@ -205,7 +216,7 @@ def clean(
     stats = Stats()
     _run(
         files,
-        Cleaner(skip=skip or (), tweets=tweets),
+        Cleaner(skip=skip or (), tweets=tweets, spin_table=spin_table, unspin=unspin),
         stats,
         out_path=out_path,
         rejects_path=rejects_path,
@@ -426,6 +437,26 @@ def _write_stats(path: Path, stats: Stats) -> None:
         _fail(f"cannot write stats file: {e}", EXIT_WRITE_ERROR)
 
 
+def _load_spin_tables(paths: list[Path], unspin: str) -> Any:
+    """The merged spin table of ``--spin-table`` files (None without any), or exit 2."""
+    from .spin.restore import MODES
+
+    if unspin not in MODES:
+        _fail(f"--unspin must be one of {', '.join(MODES)}, not {unspin!r}")
+    if not paths or unspin == "off":
+        return None
+    from .spin import TableError, read_table
+
+    table = None
+    for path in paths:
+        try:
+            t = read_table(path)
+        except TableError as e:
+            _fail(str(e))
+        table = t if table is None else table.merged(t)
+    return table
+
+
 def _print_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> None:
     from rich import box
     from rich.console import Console
@@ -438,6 +469,8 @@ def _print_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> None:
     records.add_column("records", justify="right")
     records.add_row(changed, f"{stats.changed:,}")
     records.add_row("cleaned, unchanged", f"{stats.unchanged:,}")
+    if "unspin" in stats.edits_by_stage:
+        records.add_row("of which flagged as spun", f"{stats.spun:,}")
     records.add_row("rejected", f"{stats.rejected:,}")
     records.add_row("input total", f"{stats.input_records:,}", end_section=True)
     edits = Table(title="edits by stage", box=box.SIMPLE, title_justify="left")
@@ -726,6 +759,54 @@ def run(
                    cleaned_archive=True, doc_timeout=doc_timeout, against=against,
                    workers=workers, engine=engine, scheduler=scheduler, force=force, rejects=rejects,
                    shard_size=shard_size, keep_work=keep_work)
+
+
+@app.command("spin-table")
+def spin_table(
+    outdir: Annotated[
+        Path, typer.Argument(metavar="OUTDIR", help="A finished 'newsclean dedup' or 'run' output folder.",
+                             show_default=False)
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The TSV spin table to write.")],
+    text_field: TextFieldOpt = None,
+    min_clusters: Annotated[
+        int, typer.Option("--min-clusters", min=1, metavar="N", help="Keep a swap seen in at least N clusters.")
+    ] = 2,
+    min_consistency: Annotated[
+        float, typer.Option("--min-consistency", min=0.0, max=1.0, metavar="R",
+                            help="Keep a swap when the spun form was aligned to its original in at least "
+                            "this share of its uses in spun copies.")
+    ] = 0.2,
+    max_clusters: Annotated[
+        int | None, typer.Option("--max-clusters", min=1, metavar="N", help="Read at most N clusters (memory).")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Learn a spinner's table from the near-duplicate clusters of a dedup/run OUTDIR.
+
+    Spun copies and their originals end up in one cluster; aligning them shows what
+    the spinner swaps.  Use the table with 'newsclean clean --spin-table FILE' to
+    flag and restore spun articles whose originals are not in the corpus.
+    """
+    import time
+
+    from .spin.learn import cluster_groups, learn_pairs, write_table
+
+    if not (outdir / "kept.jsonl.gz").exists() or not (outdir / "duplicates.jsonl.gz").exists():
+        _fail(f"{outdir}: not a finished dedup/run output folder (kept.jsonl.gz and duplicates.jsonl.gz needed)")
+    started = time.perf_counter()
+    try:
+        groups = cluster_groups(outdir, text_field, max_clusters)
+    except (OSError, ValueError, EOFError) as e:
+        _fail(f"{outdir}: cannot read the clusters: {e}")
+    pairs = learn_pairs(groups, min_clusters=min_clusters, min_consistency=min_consistency)
+    try:
+        n = write_table(pairs, output)
+    except OSError as e:
+        _fail(f"cannot write {output}: {e}", EXIT_WRITE_ERROR)
+    if not quiet:
+        typer.echo(f"{len(groups):,} clusters read, {n:,} swaps learned -> {output} "
+                   f"({time.perf_counter() - started:.1f} s)", err=True)
 
 
 def main() -> None:

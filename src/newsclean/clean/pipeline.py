@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..edits import Edit
 from .embeds import TWEET_MODES, remove_embeds_and_explain
@@ -12,6 +12,9 @@ from .glued import split_glued_words_and_explain
 from .layout import fix_layout_and_explain
 from .lost_chars import restore_lost_characters_and_explain
 from .markup import strip_markup_and_explain
+
+if TYPE_CHECKING:
+    from ..spin import SpinReport, SpinTable
 
 StageFn = Callable[[str], "tuple[str, list[Edit]]"]
 MAX_ROUNDS = 3
@@ -36,6 +39,7 @@ class CleanResult:
 
     text: str
     edits: list[Edit] = field(default_factory=list)
+    spin: SpinReport | None = None  # set when the cleaner has a spin table
 
     @property
     def changed(self) -> bool:
@@ -55,6 +59,10 @@ class Cleaner:
     'Microsoft’s plan'
     >>> Cleaner(skip=["lost_chars"]).clean_text("Microsoft?s plan")
     'Microsoft?s plan'
+
+    With a spin table, every text is scored after the stages have run and, with
+    ``unspin="restore"`` (the default), a text flagged as spun gets its originals back
+    (stage ``unspin``; see :mod:`newsclean.spin`).
     """
 
     def __init__(
@@ -63,6 +71,8 @@ class Cleaner:
         skip: Sequence[str] = (),
         *,
         tweets: str = "embedded",
+        spin_table: SpinTable | None = None,
+        unspin: str = "restore",
     ):
         names = list(stages) if stages is not None else list(STAGES)
         unknown = [n for n in list(names) + list(skip) if n not in STAGES]
@@ -70,7 +80,13 @@ class Cleaner:
             raise ValueError(f"unknown stage(s) {unknown}; known: {list(STAGES)}")
         if tweets not in TWEET_MODES:
             raise ValueError(f"tweets must be one of {TWEET_MODES}, not {tweets!r}")
+        from ..spin.restore import MODES
+
+        if unspin not in MODES:
+            raise ValueError(f"unspin must be one of {MODES}, not {unspin!r}")
         self.tweets = tweets
+        self.spin_table = spin_table if unspin != "off" else None
+        self.unspin = unspin
         self.stage_names = [n for n in names if n not in set(skip)]
         options = {"embeds": {"tweets": tweets}}
         self._stages = [
@@ -78,7 +94,8 @@ class Cleaner:
         ]
 
     def __repr__(self) -> str:
-        return f"Cleaner(stages={self.stage_names!r}, tweets={self.tweets!r})"
+        spin = f", spin_table={self.spin_table!r}, unspin={self.unspin!r}" if self.spin_table is not None else ""
+        return f"Cleaner(stages={self.stage_names!r}, tweets={self.tweets!r}{spin})"
 
     def clean(self, text: str) -> CleanResult:
         if not isinstance(text, str):
@@ -95,7 +112,14 @@ class Cleaner:
                 edits.extend(stage_edits)
             if len(edits) == before:
                 break
-        return CleanResult(text, edits)
+        if self.spin_table is None:
+            return CleanResult(text, edits)
+        # once, on the repaired text: spin is judged on words, and no other stage
+        # has work left after a synonym swap
+        from ..spin.restore import unspin_and_explain
+
+        text, spin_edits, report = unspin_and_explain(text, self.spin_table, self.unspin)
+        return CleanResult(text, edits + spin_edits, report)
 
     def clean_text(self, text: str) -> str:
         return self.clean(text).text

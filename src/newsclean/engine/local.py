@@ -79,6 +79,8 @@ def _cleaned_copy(record: dict[str, Any], name: str, result: CleanResult, explai
     # dict stays untouched and key order is preserved.
     out = dict(record)
     out[name] = result.text
+    if result.spin is not None:
+        out["spin"] = result.spin.to_dict()
     if explain:
         out["edits"] = [e.to_dict() for e in result.edits]
     return out
@@ -137,6 +139,7 @@ class Stats:
     rejected: int = 0
     changed: int = 0
     unchanged: int = 0
+    spun: int = 0  # records a spin table flagged as spun
     edits_by_stage: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter, repr=False)
     seconds: float = 0.0
@@ -162,6 +165,7 @@ class Stats:
             "rejected": self.rejected,
             "changed": self.changed,
             "unchanged": self.unchanged,
+            "spun": self.spun,
             "edits_by_stage": dict(self.edits_by_stage),
             "seconds": round(self.seconds, 6),
             "docs_per_second": round(self.docs_per_second, 3),
@@ -224,6 +228,8 @@ def run_clean(
 
     for name in getattr(cleaner, "stage_names", ()):
         stats.edits_by_stage.setdefault(name, 0)
+    if getattr(cleaner, "spin_table", None) is not None:
+        stats.edits_by_stage.setdefault("unspin", 0)
     for item in items:
         stats.input_records += 1
         record = item.record
@@ -254,6 +260,8 @@ def run_clean(
         for edit in result.edits:
             stats.edits_by_stage[edit.stage] = stats.edits_by_stage.get(edit.stage, 0) + 1
         outcome = Outcome(item, shown_id, out, before=text, after=result.text, edits=result.edits)
+        if result.spin is not None and result.spin.flagged:
+            stats.spun += 1
         if outcome.changed:
             stats.changed += 1
         else:
@@ -324,6 +332,7 @@ def run_clean_parallel(
                 yield oc
             stats.changed += part.changed
             stats.unchanged += part.unchanged
+            stats.spun += part.spun
             for name, k in part.edits_by_stage.items():
                 stats.edits_by_stage[name] = stats.edits_by_stage.get(name, 0) + k
 

@@ -1,0 +1,24 @@
+"""Spin: find the work of a synonym "spinner" and put the original words back.
+
+A spinner rewrites a copied article word by word from its thesaurus ("The
+Washington Post first reported" -> "The Washington Put up very first noted") to hide
+the copy.  Undoing it needs to know what the spinner swaps; newsclean takes that
+knowledge as a :class:`SpinTable`:
+
+* from a TSV file the user names (:func:`read_table`; CLI ``--spin-table``);
+* learned from a corpus where spun copies and their originals both occur
+  (:func:`learn_table`; CLI ``newsclean spin-table``).
+
+With a table, :func:`spin_report` scores a text (document and sentences) and
+:func:`unspin_and_explain` restores the originals in texts it flags, each change
+an :class:`~newsclean.edits.Edit` with its confidence.  Near-duplicate detection
+does not need any of this: it compares texts through a spin-invariant view of
+their content words (:mod:`newsclean.dedup.text`).
+"""
+from __future__ import annotations
+
+from .table import SpinTable, TableError, read_table
+from .restore import MODES, SpinReport, spin_report, unspin, unspin_and_explain
+
+__all__ = ["MODES", "SpinReport", "SpinTable", "TableError", "read_table", "spin_report", "unspin",
+           "unspin_and_explain"]

@@ -1,0 +1,386 @@
+"""Spin tables, detection, restoration, learning from clusters, and the CLI around them."""
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from newsclean.clean.pipeline import Cleaner
+from newsclean.spin import SpinTable, TableError, read_table, spin_report, unspin, unspin_and_explain
+from newsclean.spin.learn import changed_spans, cluster_groups, learn_pairs, learn_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# the swaps of the seed article (samples/spun-article.txt), as a user would write them
+SEED_PAIRS = [
+    ("put up", "Post"), ("very first", "first"), ("noted", "reported"),
+    ("no for a longer period", "no longer"), ("giving", "offering"), ("ask for", "request"),
+    ("remark", "comment"), ("regardless of whether", "whether"), ("exploration", "research"),
+    ("discovered", "found"), ("encounter", "face"), ("investigation", "analysis"),
+    ("these types of", "such"), ("perfectly", "well"),
+]
+
+# a spinner's habits in news, written for these tests
+NEWS_PAIRS = [
+    ("thirty day period", "month"), ("gamers", "players"), ("very first", "first"),
+    ("courtroom", "court"), ("men and women", "people"), ("economic climate", "economy"),
+    ("technological innovation", "technology"), ("period", "time"), ("past 7 days", "last week"),
+    ("law enforcement", "police"), ("perfectly", "well"), ("entire world", "world"),
+]
+
+CLEAN = ("The players met for the first time in a month. Police said the court would rule "
+         "on the economy last week, and people across the world watched the technology firm "
+         "closely as well.")
+SPUN = ("The gamers met for the very first period in a thirty day period. Law enforcement said the "
+        "courtroom would rule on the economic climate past 7 days, and men and women across the "
+        "entire world watched the technological innovation firm closely as perfectly.")
+
+
+@pytest.fixture()
+def news_table() -> SpinTable:
+    return SpinTable.from_pairs(NEWS_PAIRS, "news")
+
+
+# ------------------------------------------------------------------ tables
+
+
+def test_read_table_formats(tmp_path):
+    p = tmp_path / "t.tsv"
+    p.write_text("# a comment\nspun\toriginal\tnote\n\nthirty day period|30 day period\tmonth\n"
+                 "gamers\tplayers\textra column\nsmart (devices)\tclever\n", encoding="utf-8")
+    t = read_table(p)
+    assert len(t) == 4 and t.get("30 day period").original == "month"
+    assert t.get("smart").original == "clever" and t.get("Gamers").spun == "gamers"
+    assert t.get("spun") is None  # the header is no entry
+
+
+def test_read_table_consistency_column(tmp_path):
+    p = tmp_path / "learned.tsv"
+    p.write_text("spun\toriginal\tclusters\tconsistency\nperiod\ttime\t47\t0.54\n", encoding="utf-8")
+    assert read_table(p).get("period").spun_share == 0.54
+    p.write_text("spun\toriginal\tclusters\tconsistency\nperiod\ttime\t47\tmany\n", encoding="utf-8")
+    with pytest.raises(TableError, match=r"learned.tsv:2: consistency 'many'"):
+        read_table(p)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"gamers players\n", r"t.tsv:1: expected 'spun<TAB>original'"),
+        (b"\xff\xfe\x00bad", r"not UTF-8"),
+        (b"# only a comment\n\n", r"no usable"),
+        (b"same\tsame\n", r"no usable"),
+    ],
+)
+def test_read_table_errors(tmp_path, content, message):
+    p = tmp_path / "t.tsv"
+    p.write_bytes(content)
+    with pytest.raises(TableError, match=message):
+        read_table(p)
+
+
+def test_read_table_missing_file(tmp_path):
+    with pytest.raises(TableError, match="cannot read spin table"):
+        read_table(tmp_path / "nope.tsv")
+
+
+def test_find_is_word_based_and_longest_first(news_table):
+    text = "A thirty day period. Then a period, then thirty day\nperiod and 'gamers'."
+    found = [(e.spun if e else None, text[a:b]) for e, a, b in news_table.find(text)]
+    # "thirty day\nperiod" spans a line break: only "period" is a form there
+    assert found == [("thirty day period", "thirty day period"), ("period", "period"), ("period", "period"),
+                     ("gamers", "gamers")]
+
+
+def test_lift_and_choices():
+    t = SpinTable.from_pairs([("gamers", "players"), ("only", "just"), ("folks", "people"),
+                              ("men and women", "people")])
+    assert t.get("gamers").lift > 0.5 > t.get("only").lift
+    assert t.get("folks").choices == 2 and t.get("gamers").choices == 1
+    merged = t.merged(SpinTable.from_pairs([("gamers", "competitors"), ("hrs", "hours")]))
+    assert merged.get("gamers").original == "players" and merged.get("hrs").original == "hours"
+
+
+# ------------------------------------------------------------------ detection and restoration
+
+
+def test_spun_text_is_flagged_and_restored(news_table):
+    new, edits, report = unspin_and_explain(SPUN, news_table)
+    assert report.flagged and report.score > 0.9
+    assert new == CLEAN
+    assert all(e.stage == "unspin" and "confidence" in e.what for e in edits)
+    assert {e.before.lower() for e in edits} >= {"gamers", "thirty day period", "courtroom"}
+
+
+def test_clean_text_is_not_flagged(news_table):
+    report = spin_report(CLEAN, news_table)
+    assert not report.flagged and report.score < 0.05 and report.sightings == []
+    assert unspin(CLEAN, news_table) == CLEAN
+
+
+def test_sentence_scores(news_table):
+    text = CLEAN + " " + SPUN
+    report = spin_report(text, news_table)
+    scores = [s for _, _, s in report.sentences]
+    assert len(scores) == 4
+    assert max(scores[:2]) < 0.2 and min(scores[2:]) > 0.8
+    assert report.to_dict()["sentences"] == [round(s, 4) for s in scores]
+
+
+def test_flag_mode_scores_without_changing(news_table):
+    new, edits, report = unspin_and_explain(SPUN, news_table, mode="flag")
+    assert new == SPUN and edits == [] and report.flagged
+    assert unspin_and_explain(SPUN, news_table, mode="off") == (SPUN, [], unspin_and_explain("", news_table)[2])
+    with pytest.raises(ValueError, match="mode must be one of"):
+        unspin_and_explain(SPUN, news_table, mode="fix")
+
+
+def test_one_odd_word_flags_nothing(news_table):
+    text = "The gamers queued all night for the console launch in Tokyo."
+    assert not spin_report(text, news_table).flagged
+    assert unspin(text, news_table) == text
+
+
+def test_ambiguous_form_needs_evidence():
+    # "only" is not much rarer than "just": even in a spun text it is kept unless a
+    # learned table measured that its uses are mostly spun
+    t = SpinTable.from_pairs([("only", "just"), ("simply", "just"), ("gamers", "players"),
+                              ("thirty day period", "month")])
+    text = "The gamers only waited a thirty day period."
+    assert unspin(text, t) == "The players only waited a month."
+    measured = SpinTable.from_pairs([("only", "just", 0.9), ("gamers", "players", 0.9),
+                                     ("thirty day period", "month", 0.9)])
+    assert unspin(text, measured) == "The players just waited a month."
+
+
+def test_seed_article_restored_and_nothing_else():
+    table = SpinTable.from_pairs(SEED_PAIRS, "seed")
+    text = (ROOT / "samples" / "spun-article.txt").read_text(encoding="utf-8")
+    new, edits, report = unspin_and_explain(text, table)
+    assert report.flagged
+    assert "The Washington Post first reported the news." in new
+    assert "a request for comment on whether their bans" in new
+    assert "Research found that face analysis and identification" in new
+    assert "other suppliers such as Idemia" in new
+    assert "roll out the technology as well, it explained" in new
+    # "giving" is more common than "offering": frequency evidence alone keeps it
+    assert "it no longer is usually giving the computer software" in new
+    forms = {s for s, _ in SEED_PAIRS}
+    assert all(e.before.lower() in forms for e in edits)
+    # everything outside the edits is byte for byte the input
+    pos, rebuilt = 0, []
+    for e in edits:
+        rebuilt.append(text[pos:e.start])
+        rebuilt.append(e.after)
+        pos = e.end
+    assert "".join(rebuilt) + text[pos:] == new
+
+
+# text a spinner does not produce: never flagged, never changed, even with every word in the table
+BAD_INPUT = {
+    "non-english": "Les gamers ont attendu une période de thirty day period devant le courtroom de Paris.",
+    "all-caps": "THE GAMERS MET FOR THE VERY FIRST PERIOD IN A THIRTY DAY PERIOD AT THE COURTROOM.",
+    "names": "Period Gamers, Courtroom Smith, Thirty Day Period Jones, Perfectly Brown, Entire World Green.",
+    "code": "if (gamers[period] == courtroom) { thirty_day_period = perfectly; return entire_world; }",
+    "long-sentence": " ".join(["the gamers waited a thirty day period in the courtroom"] * 12) + ".",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUT))
+def test_bad_input_unchanged(news_table, kind):
+    text = BAD_INPUT[kind]
+    report = spin_report(text, news_table)
+    assert not report.flagged and report.score == 0.0
+    assert unspin(text, news_table) == text
+    assert Cleaner(spin_table=news_table).clean(text).text == Cleaner().clean(text).text
+
+
+def test_empty_table_and_empty_text(news_table):
+    assert spin_report("", news_table).score == 0.0
+    assert spin_report(SPUN, SpinTable([])).score == 0.0
+
+
+# ------------------------------------------------------------------ pipeline
+
+
+def test_cleaner_runs_unspin_last_and_reports(news_table):
+    damaged = SPUN.replace("The gamers", "The gamers []")
+    result = Cleaner(spin_table=news_table).clean(damaged)
+    assert result.text == CLEAN and result.spin.flagged
+    assert [e.stage for e in result.edits][0] == "markup" and result.edits[-1].stage == "unspin"
+    assert Cleaner(spin_table=news_table, unspin="flag").clean(SPUN).text == SPUN
+    assert Cleaner(spin_table=news_table, unspin="off").clean(SPUN).spin is None
+    assert Cleaner().clean(SPUN).spin is None
+    with pytest.raises(ValueError, match="unspin must be one of"):
+        Cleaner(unspin="yes")
+
+
+def test_cleaner_with_table_pickles(news_table):
+    # worker processes receive the cleaner by pickle
+    again = pickle.loads(pickle.dumps(Cleaner(spin_table=news_table)))
+    assert again.clean(SPUN).text == CLEAN
+
+
+# ------------------------------------------------------------------ learning
+
+
+def test_changed_spans_attach_padding_to_content_words():
+    assert changed_spans("we open up today".split(), "we open today".split()) == [(("open", "up"), ("open",)),
+                                                                                  (("up", "today"), ("today",))]
+
+
+_TOPICS = [
+    "The council approved new funding for schools and roads after a long debate about taxes and housing",
+    "Heavy rain flooded several villages overnight and rescue teams moved families from their homes",
+    "The bank raised interest rates again as inflation climbed faster than analysts had expected",
+    "A new museum exhibition shows ancient pottery and jewellery found by farmers near the river",
+    "The airline cancelled dozens of flights because engineers found cracks in two engines",
+    "Scientists reported that the glacier lost more ice this summer than in any recorded year",
+    "The orchestra announced a winter tour with concerts in seven cities across the country",
+    "Voters queued for hours at polling stations as turnout reached its highest level in decades",
+]
+
+
+def _clusters(n: int = 4) -> list[list[str]]:
+    """``n`` near-duplicate clusters, each a different story told twice: plainly and
+    through a spinner (plus, in odd clusters, a copy with a garbled word)."""
+    groups = []
+    for i in range(n):
+        topic = _TOPICS[i % len(_TOPICS)]
+        original = (f"{topic}. The players met the court for the first time in a month, the club said. "
+                    f"{topic.split(' ', 1)[1]}, officials said.")
+        spun = (f"{topic}. The gamers met the courtroom for the very first time in a thirty day period, the "
+                f"club said. {topic.split(' ', 1)[1]}, officials said.")
+        typo = original.replace("club said", "club dias")  # a garbled copy, not spin
+        # survivor first: sometimes the original, sometimes the spun copy
+        groups.append([original, spun, typo] if i % 2 else [spun, original])
+    return groups
+
+
+def test_learn_pairs_from_clusters():
+    pairs = learn_pairs(_clusters())
+    learned = {(s, o) for s, o, _, _ in pairs}
+    assert learned == {("gamers", "players"), ("courtroom", "court"), ("very first", "first"),
+                       ("thirty day period", "month")}
+    assert all(c >= 2 and 0.3 <= r <= 1.0 for _, _, c, r in pairs)
+    assert learn_pairs(_clusters(1)) == []  # seen in one cluster only
+    assert learn_pairs([["just one text"]]) == []
+
+
+def test_learned_table_restores_unseen_article():
+    table = learn_table(_clusters())
+    unseen = "The gamers saw the courtroom for the very first time in a thirty day period."
+    assert unspin(unseen, table) == "The players saw the court for the first time in a month."
+
+
+def test_edits_are_not_learned_as_spin():
+    # copies that each drop one "of": every drop recurs (4 times), but each phrase is
+    # kept intact in 28 of its 32 uses, so none is consistent enough to be spin
+    phrases = ["members of the", "one of the", "part of the", "head of the", "rest of the", "end of the",
+               "some of the", "lots of the"]
+    sentence = ("The members of the board said one of the plans, part of the deal, was backed by the head of "
+                "the bank, and the rest of the staff would learn at the end of the week what some of the "
+                "lots of the auction fetched.")
+    groups = []
+    for i in range(32):
+        original = f"{_TOPICS[i % len(_TOPICS)]} ({i}). {sentence}"
+        dropped = phrases[i % len(phrases)]
+        groups.append([original, original.replace(dropped, dropped.replace(" of", ""), 1)])
+    assert learn_pairs(groups) == []
+
+
+def _write_outdir(tmp_path: Path, groups: list[list[str]]) -> Path:
+    out = tmp_path / "out"
+    out.mkdir()
+    kept, dups = [], []
+    for g, texts in enumerate(groups):
+        name = f"doc{g}-0"
+        kept.append({"id": name, "text": texts[0], "cluster": name})
+        dups.extend({"id": f"doc{g}-{k}", "text": t, "cluster": name, "duplicate_of": name}
+                    for k, t in enumerate(texts[1:], 1))
+    for fname, rows in (("kept.jsonl.gz", kept), ("duplicates.jsonl.gz", dups)):
+        with gzip.open(out / fname, "wt", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+    return out
+
+
+def test_cluster_groups_reads_outdir(tmp_path):
+    groups = _clusters()
+    out = _write_outdir(tmp_path, groups)
+    read = cluster_groups(out)
+    assert [len(g) for g in read] == [len(g) for g in groups]
+    assert read[0][0] == groups[0][0]
+    assert len(cluster_groups(out, max_groups=2)) == 2
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def _jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _table_file(tmp_path: Path) -> Path:
+    p = tmp_path / "table.tsv"
+    p.write_text("".join(f"{s}\t{o}\n" for s, o in NEWS_PAIRS), encoding="utf-8")
+    return p
+
+
+def test_cli_clean_with_spin_table(tmp_path, cli):
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": "s", "text": SPUN}, {"id": "c", "text": CLEAN}])
+    out = tmp_path / "out.jsonl"
+    r = cli("clean", str(src), "-o", str(out), "--spin-table", str(_table_file(tmp_path)))
+    assert r.exit_code == 0, r.output
+    spun, clean = [json.loads(line) for line in out.read_text().splitlines()]
+    assert spun["text"] == CLEAN and spun["spin"]["flagged"] and spun["spin"]["found"] >= 8
+    assert clean["text"] == CLEAN and not clean["spin"]["flagged"]
+    assert "flagged as spun" in r.output
+    r = cli("clean", str(src), "-o", str(out), "--spin-table", str(_table_file(tmp_path)), "--unspin", "flag")
+    assert r.exit_code == 0 and json.loads(out.read_text().splitlines()[0])["text"] == SPUN
+    r = cli("clean", str(src), "-o", str(out))
+    assert "spin" not in json.loads(out.read_text().splitlines()[0])
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--spin-table", "missing.tsv"], "cannot read spin table"),
+        (["--unspin", "maybe"], "--unspin must be one of"),
+    ],
+)
+def test_cli_spin_errors(tmp_path, cli, args, message):
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": "s", "text": SPUN}])
+    r = cli("clean", str(src), "-o", str(tmp_path / "o.jsonl"), *args)
+    assert r.exit_code == 2 and message in r.output
+
+
+def test_cli_spin_table_learns_from_outdir(tmp_path, cli):
+    out = _write_outdir(tmp_path, _clusters())
+    table = tmp_path / "learned.tsv"
+    r = cli("spin-table", str(out), "-o", str(table))
+    assert r.exit_code == 0, r.output
+    learned = read_table(table)
+    assert learned.get("gamers").original == "players" and learned.get("gamers").spun_share is not None
+    r = cli("spin-table", str(tmp_path), "-o", str(table))
+    assert r.exit_code == 2 and "not a finished dedup/run output folder" in r.output
+
+
+def test_cli_dedup_then_learn_then_clean(tmp_path, cli):
+    """The whole workflow on a small corpus: dedup clusters spun copies with their
+    originals, spin-table learns the swaps, clean restores an article never seen."""
+    records = []
+    for g, texts in enumerate(_clusters(6)):
+        records.extend({"id": f"{g}-{k}", "text": t} for k, t in enumerate(texts))
+    corpus = _jsonl(tmp_path / "corpus.jsonl", records)
+    assert cli("dedup", str(corpus), "-o", str(tmp_path / "dd"), "-q").exit_code == 0
+    assert cli("spin-table", str(tmp_path / "dd"), "-o", str(tmp_path / "t.tsv"), "-q").exit_code == 0
+    new = _jsonl(tmp_path / "new.jsonl", [{"id": "n", "text": "The gamers saw the courtroom for the very first "
+                                           "time in a thirty day period."}])
+    r = cli("clean", str(new), "-o", str(tmp_path / "n.jsonl"), "--spin-table", str(tmp_path / "t.tsv"), "-q")
+    assert r.exit_code == 0
+    assert json.loads((tmp_path / "n.jsonl").read_text())["text"] == \
+        "The players saw the court for the first time in a month."
