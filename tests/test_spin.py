@@ -278,16 +278,14 @@ def test_learned_table_restores_unseen_article():
 
 def test_edits_are_not_learned_as_spin():
     # copies that each drop one "of": every drop recurs (4 times), but each phrase is
-    # kept intact in 28 of its 32 uses, so none is consistent enough to be spin
-    phrases = ["members of the", "one of the", "part of the", "head of the", "rest of the", "end of the",
-               "some of the", "lots of the"]
-    sentence = ("The members of the board said one of the plans, part of the deal, was backed by the head of "
-                "the bank, and the rest of the staff would learn at the end of the week what some of the "
-                "lots of the auction fetched.")
+    # kept intact in nearly all of its uses, so none is consistent enough to be spin
+    heads = ["members", "part", "head", "rest", "end", "some", "lots", "most", "each", "both", "half", "side",
+             "front", "top", "back", "middle"]
+    sentence = " ".join(f"{h} of the {k}th group," for k, h in enumerate(heads))
     groups = []
-    for i in range(32):
-        original = f"{_TOPICS[i % len(_TOPICS)]} ({i}). {sentence}"
-        dropped = phrases[i % len(phrases)]
+    for i in range(64):
+        original = f"{_TOPICS[i % len(_TOPICS)]} ({i}). {sentence.capitalize()} they said."
+        dropped = f" {heads[i % len(heads)]} of the"
         groups.append([original, original.replace(dropped, dropped.replace(" of", ""), 1)])
     assert learn_pairs(groups) == []
 

@@ -168,6 +168,11 @@ def clean(
         typer.Option("--unspin", metavar="MODE", help="With --spin-table: restore (default) puts the originals "
                      "back in texts flagged as spun; flag only scores; off ignores the tables."),
     ] = "restore",
+    spin_lm: Annotated[
+        str | None,
+        typer.Option("--spin-lm", metavar="MODEL", help="With --spin-table: a local GGUF language model (file, folder, "
+                     "or Hugging Face name in the local cache; extra [lm]) to weigh ambiguous swaps in context."),
+    ] = None,
 ) -> None:
     """Clean the text of every record: JSONL in, JSONL out, same order, other fields untouched."""
     from .io.readers import InputError, expand_inputs, split_compression
@@ -183,6 +188,9 @@ def clean(
     if unknown:
         _fail(f"--skip: unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
     spin_table = _load_spin_tables(spin_tables or [], unspin)
+    if spin_lm is not None and spin_table is None:
+        _fail("--spin-lm weighs the swaps of a spin table: give --spin-table FILE too")
+    spin_lm_path = _load_spin_lm(spin_lm) if spin_lm is not None else None
     if diff and (output is not None or rejects is not None):
         _fail("--diff only prints the changes to stdout; it cannot be combined with -o/--output or --rejects")
     if not inputs and _isatty(sys.stdin):
@@ -216,7 +224,7 @@ def clean(
     stats = Stats()
     _run(
         files,
-        Cleaner(skip=skip or (), tweets=tweets, spin_table=spin_table, unspin=unspin),
+        Cleaner(skip=skip or (), tweets=tweets, spin_table=spin_table, unspin=unspin, spin_lm=spin_lm_path),
         stats,
         out_path=out_path,
         rejects_path=rejects_path,
@@ -455,6 +463,19 @@ def _load_spin_tables(paths: list[Path], unspin: str) -> Any:
             _fail(str(e))
         table = t if table is None else table.merged(t)
     return table
+
+
+def _load_spin_lm(name: str) -> str:
+    """The GGUF file ``--spin-lm`` names, loaded once here so that a bad model fails
+    before any record is read (exit 2)."""
+    from .spin.lm import ModelError, load_model, resolve_model
+
+    try:
+        path = resolve_model(name)
+        load_model(path)
+    except ModelError as e:
+        _fail(str(e))
+    return path
 
 
 def _print_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> None:
@@ -776,7 +797,7 @@ def spin_table(
         float, typer.Option("--min-consistency", min=0.0, max=1.0, metavar="R",
                             help="Keep a swap when the spun form was aligned to its original in at least "
                             "this share of its uses in spun copies.")
-    ] = 0.2,
+    ] = 0.1,
     max_clusters: Annotated[
         int | None, typer.Option("--max-clusters", min=1, metavar="N", help="Read at most N clusters (memory).")
     ] = None,

@@ -73,6 +73,7 @@ class Cleaner:
         tweets: str = "embedded",
         spin_table: SpinTable | None = None,
         unspin: str = "restore",
+        spin_lm: str | None = None,
     ):
         names = list(stages) if stages is not None else list(STAGES)
         unknown = [n for n in list(names) + list(skip) if n not in STAGES]
@@ -87,6 +88,9 @@ class Cleaner:
         self.tweets = tweets
         self.spin_table = spin_table if unspin != "off" else None
         self.unspin = unspin
+        # a path, not the model: a cleaner is pickled to worker processes, each of
+        # which loads the model once when it first needs it
+        self.spin_lm = spin_lm
         self.stage_names = [n for n in names if n not in set(skip)]
         options = {"embeds": {"tweets": tweets}}
         self._stages = [
@@ -118,7 +122,12 @@ class Cleaner:
         # has work left after a synonym swap
         from ..spin.restore import unspin_and_explain
 
-        text, spin_edits, report = unspin_and_explain(text, self.spin_table, self.unspin)
+        lm = None
+        if self.spin_lm is not None and self.unspin == "restore":
+            from ..spin.lm import load_model
+
+            lm = load_model(self.spin_lm)
+        text, spin_edits, report = unspin_and_explain(text, self.spin_table, self.unspin, lm=lm)
         return CleanResult(text, edits + spin_edits, report)
 
     def clean_text(self, text: str) -> str:

@@ -96,7 +96,7 @@ def _mean_zipf(spans: Sequence[tuple[str, ...]]) -> float:
 
 
 def learn_pairs(
-    groups: Iterable[Sequence[str]], *, min_clusters: int = 2, min_consistency: float = 0.2
+    groups: Iterable[Sequence[str]], *, min_clusters: int = 2, min_consistency: float = 0.1
 ) -> list[tuple[str, str, int, float]]:
     """``(spun form, original, clusters, consistency)`` learned from groups of texts
     that are copies of one story (each group: a near-duplicate cluster), sorted by
@@ -157,7 +157,7 @@ def learn_pairs(
     return out
 
 
-def learn_table(groups: Iterable[Sequence[str]], *, min_clusters: int = 2, min_consistency: float = 0.2,
+def learn_table(groups: Iterable[Sequence[str]], *, min_clusters: int = 2, min_consistency: float = 0.1,
                 name: str = "learned") -> SpinTable:
     """A :class:`SpinTable` from :func:`learn_pairs` (for a form with several learned
     originals, the one seen in most clusters wins).

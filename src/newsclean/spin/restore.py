@@ -33,10 +33,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..clean import wordlist
 from ..edits import Edit, Replacement, apply_replacements
 from .table import WORD_RE, Entry, SpinTable
+
+if TYPE_CHECKING:
+    from .lm import GGUFModel
 
 STAGE = "unspin"
 MODES = ("off", "flag", "restore")
@@ -53,6 +57,10 @@ REPLACE_POSTERIOR = 0.5
 # a learned table's consistency is measured over originals and spun copies alike,
 # so a form the spinner always writes but writers use too ("period") scores low
 REPLACE_MEASURED_SHARE = 0.2
+# with a language model: sightings whose posterior lies in this band are weighed by the
+# model (log-odds + gain >= LM_MARGIN); outside it the posterior decides alone
+LM_OPEN = (0.02, 0.9)
+LM_MARGIN = 0.0
 LONG_SENTENCE_WORDS = 80
 MIN_ENGLISH_SHARE = 0.7    # of a text's longer words, the share English must know
 
@@ -217,12 +225,45 @@ def match_case(original: str, spun: str) -> str:
     return original
 
 
-def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore") -> tuple[str, list[Edit], SpinReport]:
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+def _decide(text: str, report: SpinReport, lm: GGUFModel | None) -> list[tuple[Sighting, float]]:
+    """The sightings to restore, each with its confidence."""
+    out = []
+    open_by_sentence: dict[tuple[int, int], list[Sighting]] = {}
+    for s in report.sightings:
+        threshold = REPLACE_POSTERIOR if s.entry.spun_share is None else REPLACE_MEASURED_SHARE
+        if lm is None or not LM_OPEN[0] <= s.posterior <= LM_OPEN[1]:
+            if s.posterior >= (threshold if lm is None else LM_OPEN[1]):
+                out.append((s, s.posterior))
+            continue
+        sentence = next(((a, b) for a, b, _ in report.sentences if a <= s.start and s.end <= b), None)
+        if sentence is not None:
+            open_by_sentence.setdefault(sentence, []).append(s)
+    for (a, b), sightings in open_by_sentence.items():
+        # the model weighs each open swap against the sentence as it stands
+        gains = lm.swap_gains(text[a:b], [(s.start - a, s.end - a, match_case(s.entry.original, text[s.start:s.end]))
+                                          for s in sightings])
+        for s, gain in zip(sightings, gains):
+            odds = _logit(s.posterior) + gain - LM_MARGIN
+            if odds >= 0.0:
+                out.append((s, 1.0 / (1.0 + math.exp(-odds))))
+    return sorted(out, key=lambda x: x[0].start)
+
+
+def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore", lm: GGUFModel | None = None
+                       ) -> tuple[str, list[Edit], SpinReport]:
     """Restore the originals of a flagged text's spun forms; say what was done.
 
     ``mode``: ``restore`` (change flagged texts), ``flag`` (score only) or ``off``
     (nothing, empty report).  Each edit's ``what`` names the table and the
-    confidence: ``"spun form (table, confidence 0.93)"``.
+    confidence: ``"spun form (table, confidence 0.93)"``.  With a language model
+    (:mod:`.lm`), a sighting whose posterior is open (between :data:`LM_OPEN`) is
+    restored when its log-odds plus the model's log-probability gain for the swapped
+    sentence reach :data:`LM_MARGIN`; surer ones are decided without it.
 
     >>> t = SpinTable.from_pairs([("put up", "Post"), ("very first", "first"), ("noted", "reported"),
     ...                           ("thirty day period", "month")])
@@ -240,17 +281,14 @@ def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore") -> tu
     report = spin_report(text, table)
     if mode == "flag" or not report.flagged:
         return text, [], report
-    plans = []
-    for s in report.sightings:
-        if s.posterior < (REPLACE_POSTERIOR if s.entry.spun_share is None else REPLACE_MEASURED_SHARE):
-            continue
-        plans.append(Replacement(s.start, s.end, match_case(s.entry.original, text[s.start:s.end]),
-                                 f"spun form ({table.name}, confidence {s.posterior:.2f})"))
+    plans = [Replacement(s.start, s.end, match_case(s.entry.original, text[s.start:s.end]),
+                         f"spun form ({table.name}{', lm' if lm is not None else ''}, confidence {conf:.2f})")
+             for s, conf in _decide(text, report, lm)]
     new, edits = apply_replacements(text, STAGE, plans)
     return new, edits, report
 
 
-def unspin(text: str, table: SpinTable) -> str:
+def unspin(text: str, table: SpinTable, lm: GGUFModel | None = None) -> str:
     """The restored text (unchanged unless it is flagged as spun).
 
     >>> t = SpinTable.from_pairs([("gamers", "players"), ("thirty day period", "month")])
@@ -259,4 +297,4 @@ def unspin(text: str, table: SpinTable) -> str:
     >>> unspin("Gamers wait.", t)  # one odd word is not enough
     'Gamers wait.'
     """
-    return unspin_and_explain(text, table)[0]
+    return unspin_and_explain(text, table, lm=lm)[0]

