@@ -145,6 +145,9 @@ def main() -> int:
         learned = evaluate(nb, dev, work, work / "learned.tsv", "learned")
         oracle = evaluate(nb, dev, work, given, "given")
         det, res = speed(dev, work / "learned.tsv", a.repeats)
+        # a user table from another field: the tortured-phrase pairs (science) on clean news
+        pps = shared / "data" / "tortured-phrases" / "pps_tortured_pairs.tsv"
+        pps_result = evaluate(nb, dev, work, pps, "pps") if pps.exists() else None
         from newsclean.spin.lm import find_model
 
         model = None if a.no_lm else (a.lm or find_model())
@@ -175,6 +178,9 @@ def main() -> int:
         ("ref: spinner's own dev table gap_closed / false change / AUC", "", f"{oracle['gap_closed']} / "
          f"{oracle['clean_false_change']} / {oracle['auc']}", verdict(None)),
     ]
+    if pps_result is not None:
+        rows.append(("ref: tortured-phrase table (7.6k science pairs) on the news control: false change / "
+                     "flagged", "", f"{pps_result['clean_false_change']} / {pps_result['flagged'][1]}", verdict(None)))
     print_table(rows, ("check", "target", "newsclean", "verdict"))
     print(f"\nlearned {learned_lines} swaps from dev/dedup.jsonl in {learn_secs:.1f} s (dedup + spin-table, "
           f"fresh processes); WER spun {learned['wer_spun']} -> {learned['wer_output']}")

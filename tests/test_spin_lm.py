@@ -65,11 +65,16 @@ def test_model_prefers_the_original_wording(lm):
 def test_swap_gains_equal_rescoring_the_whole_sentence(lm):
     text = "The Washington Put up very first noted the news."
     swaps = [(15, 21, "Post"), (22, 32, "first"), (33, 38, "reported")]
-    gains = lm.swap_gains(text, swaps)
+    gains = lm.swap_gains(text, swaps, window=None)
     for (s, e, rep), g in zip(swaps, gains):
         full = lm.sentence_logprob(text[:s] + rep + text[e:]) - lm.sentence_logprob(text)
         assert g == pytest.approx(full, abs=1e-3)
     assert all(g > 0 for g in gains)
+    # scored over a window of tokens after the swap: close, and the same verdicts
+    windowed = lm.swap_gains(text, swaps, window=2)
+    assert all(w > 0 for w in windowed)
+    assert lm.swap_gains(text, [(43, 47, "story")], window=2)[0] == pytest.approx(
+        lm.swap_gains(text, [(43, 47, "story")], window=None)[0], abs=1e-3)  # the window reaches the end
 
 
 # "team" for "group" is an ambiguous swap: a learned table measured that only 15 % of

@@ -11,9 +11,13 @@ knowledge as a :class:`SpinTable`:
 
 With a table, :func:`spin_report` scores a text (document and sentences) and
 :func:`unspin_and_explain` restores the originals in texts it flags, each change
-an :class:`~newsclean.edits.Edit` with its confidence.  Near-duplicate detection
-does not need any of this: it compares texts through a spin-invariant view of
-their content words (:mod:`newsclean.dedup.text`).
+an :class:`~newsclean.edits.Edit` with its confidence; an optional language model
+(:mod:`.lm`, extra ``[lm]``) weighs the ambiguous swaps in context.
+
+Two spin-invariant views of a text are available to other code: the restored text
+(:func:`unspin`), and, with no table at all, the skeleton near-duplicate detection
+compares (:func:`newsclean.dedup.text.skeleton`: names, numbers and function words,
+which a spinner leaves alone).
 """
 from __future__ import annotations
 

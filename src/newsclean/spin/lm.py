@@ -30,6 +30,8 @@ ENV_VAR = "NEWSCLEAN_LM"
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _lock = threading.Lock()
 _loaded: dict[str, GGUFModel] = {}
+WINDOW_TOKENS = 6   # tokens after a swap that are scored with it
+CONTEXT_TOKENS = 32  # tokens before a sentence's first swap that the model reads (bounds long sentences)
 
 
 class ModelError(ValueError):
@@ -183,38 +185,59 @@ class GGUFModel:
                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Log-probabilities of the next token after each of ``ids`` (tokens, vocab), and
         the keys/values of every layer including ``past`` (a shared prefix)."""
+        (lp,), (cache,) = self.forward_many([ids], [past])
+        return lp, cache
+
+    def forward_many(self, seqs: Sequence[Sequence[int]],
+                     pasts: Sequence[list[tuple[np.ndarray, np.ndarray]] | None] | None = None
+                     ) -> tuple[list[np.ndarray], list[list[tuple[np.ndarray, np.ndarray]]]]:
+        """:meth:`forward` for several sequences at once, each with its own past.
+
+        The dense layers run on all their tokens stacked, so the weights are read once
+        for the batch (on a small machine that read, not the arithmetic, is the cost);
+        only attention runs sequence by sequence."""
         cfg, w = self.cfg, self.w
         hd, nh, nkv = cfg.head_dim, cfg.heads, cfg.kv_heads
-        start = 0 if past is None else past[0][0].shape[0]
-        n = len(ids)
-        pos = np.arange(start, start + n)
-        x = self.embed[np.asarray(ids)]
-        mask = np.triu(np.full((n, start + n), -np.inf, dtype=np.float32), k=start + 1)
-        cache = []
+        group = nh // nkv
+        pasts = list(pasts) if pasts is not None else [None] * len(seqs)
+        lengths = [len(s) for s in seqs]
+        bounds = np.cumsum([0] + lengths)
+        starts = [0 if p is None else p[0][0].shape[0] for p in pasts]
+        positions = [np.arange(st, st + n) for st, n in zip(starts, lengths)]
+        masks = [np.triu(np.full((n, st + n), -np.inf, dtype=np.float32), k=st + 1) for st, n in zip(starts, lengths)]
+        x = self.embed[np.concatenate([np.asarray(s, dtype=np.int64) for s in seqs])]
+        caches: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in seqs]
         for i in range(cfg.layers):
             p = f"blk.{i}."
             h = self._rms(x, w[p + "attn_norm.weight"])
-            q = self._rope((h @ w[p + "attn_q.weight"].T).reshape(n, nh, hd), pos)
-            k = self._rope((h @ w[p + "attn_k.weight"].T).reshape(n, nkv, hd), pos)
-            v = (h @ w[p + "attn_v.weight"].T).reshape(n, nkv, hd)
-            if past is not None:
-                k = np.concatenate([past[i][0], k])
-                v = np.concatenate([past[i][1], v])
-            cache.append((k, v))
-            group = nh // nkv
-            qh = q.transpose(1, 0, 2).reshape(nkv, group * n, hd)           # heads sharing a kv head
-            att = (qh @ k.transpose(1, 2, 0)) / np.sqrt(hd)                  # (kv, group*n, keys)
-            att = att.reshape(nkv, group, n, -1) + mask
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            o = (att.reshape(nkv, group * n, -1) @ v.transpose(1, 0, 2)).reshape(nh, n, hd)
-            x = x + o.transpose(1, 0, 2).reshape(n, nh * hd) @ w[p + "attn_output.weight"].T
+            q_all = h @ w[p + "attn_q.weight"].T
+            k_all = h @ w[p + "attn_k.weight"].T
+            v_all = h @ w[p + "attn_v.weight"].T
+            outs = []
+            for j, n in enumerate(lengths):
+                a, b = bounds[j], bounds[j + 1]
+                q = self._rope(q_all[a:b].reshape(n, nh, hd), positions[j])
+                k = self._rope(k_all[a:b].reshape(n, nkv, hd), positions[j])
+                v = v_all[a:b].reshape(n, nkv, hd)
+                if pasts[j] is not None:
+                    k = np.concatenate([pasts[j][i][0], k])
+                    v = np.concatenate([pasts[j][i][1], v])
+                caches[j].append((k, v))
+                qh = q.transpose(1, 0, 2).reshape(nkv, group * n, hd)       # heads sharing a kv head
+                att = (qh @ k.transpose(1, 2, 0)) / np.sqrt(hd)              # (kv, group*n, keys)
+                att = att.reshape(nkv, group, n, -1) + masks[j]
+                att = np.exp(att - att.max(-1, keepdims=True))
+                att /= att.sum(-1, keepdims=True)
+                o = (att.reshape(nkv, group * n, -1) @ v.transpose(1, 0, 2)).reshape(nh, n, hd)
+                outs.append(o.transpose(1, 0, 2).reshape(n, nh * hd))
+            x = x + np.concatenate(outs) @ w[p + "attn_output.weight"].T
             h = self._rms(x, w[p + "ffn_norm.weight"])
             gate = h @ w[p + "ffn_gate.weight"].T
             x = x + ((gate / (1.0 + np.exp(-gate))) * (h @ w[p + "ffn_up.weight"].T)) @ w[p + "ffn_down.weight"].T
         logits = self._rms(x, w["output_norm.weight"]) @ self.out.T
         logits -= logits.max(-1, keepdims=True)
-        return logits - np.log(np.exp(logits).sum(-1, keepdims=True)), cache
+        lp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        return [lp[bounds[j]:bounds[j + 1]] for j in range(len(seqs))], caches
 
     # ------------------------------------------------------------------ what spin uses
     def sentence_logprob(self, text: str) -> float:
@@ -225,28 +248,66 @@ class GGUFModel:
         lp, _ = self.forward([self.cfg.bos] + ids)
         return float(lp[np.arange(len(ids)), ids].sum())
 
-    def swap_gains(self, text: str, swaps: Sequence[tuple[int, int, str]]) -> list[float]:
+    def swap_gains(self, text: str, swaps: Sequence[tuple[int, int, str]], window: int | None = WINDOW_TOKENS
+                   ) -> list[float]:
         """For each ``(start, end, replacement)`` of ``text``: log-probability of the text
-        with that one swap minus that of ``text`` (nats; > 0: the model prefers the swap)."""
-        ids, offs = self.encode(text)
-        if not ids or not swaps:
-            return [0.0] * len(swaps)
-        lp, cache = self.forward([self.cfg.bos] + ids)
-        tok_lp = lp[np.arange(len(ids)), ids]
-        gains = []
-        for s, e, rep in swaps:
-            # tokens wholly before the change are shared; the rest is scored again
-            p = next((i for i, (a, b) in enumerate(offs) if b > s), len(ids))
-            cut = offs[p - 1][1] if p > 0 else 0
-            new_ids = self.encode(text[cut:s] + rep + text[e:])[0]
-            if not new_ids:
-                gains.append(-float(tok_lp[p:].sum()))
-                continue
-            past = [(k[: p + 1], v[: p + 1]) for k, v in cache]   # bos + p tokens
-            first = float(lp[p][new_ids[0]])                       # the prefix predicts the first new token
-            rest = 0.0
-            if len(new_ids) > 1:
-                lp2, _ = self.forward(new_ids[:-1], past)
+        with that one swap minus that of ``text`` (nats; > 0: the model prefers the swap).
+
+        Both are compared from the first changed token to ``window`` tokens after the
+        swapped words (None: to the end of the text); what lies further on depends
+        little on the swap, and leaving it out makes a swap cost a few tokens."""
+        return self.swap_gains_many([(text, swaps)], window, context=None)[0]
+
+    def swap_gains_many(self, items: Sequence[tuple[str, Sequence[tuple[int, int, str]]]],
+                        window: int | None = WINDOW_TOKENS, context: int | None = CONTEXT_TOKENS
+                        ) -> list[list[float]]:
+        """:meth:`swap_gains` for several texts (the sentences of a document): two
+        batched passes in all, one over the texts and one over every swap; the model
+        reads at most ``context`` tokens before a text's first swap (None: all)."""
+        encoded = [self.encode(text) for text, _ in items]
+        plans: list[list[tuple[int, int, int, int, str]]] = []
+        lasts = []
+        for (text, swaps), (ids, offs) in zip(items, encoded):
+            plan = []
+            for s, e, rep in swaps:
+                # tokens wholly before the change are shared; the window is scored again
+                p = next((i for i, (a, b) in enumerate(offs) if b > s), len(ids))
+                after = next((i for i, (a, b) in enumerate(offs) if a >= e), len(ids))
+                q = len(ids) if window is None else min(len(ids), after + window)
+                plan.append((p, q, s, e, rep))
+            plans.append(plan)
+            lasts.append(max((q for _, q, _, _, _ in plan), default=0))
+        todo = [j for j, (ids, _) in enumerate(encoded) if ids and plans[j]]
+        # the model reads at most `context` tokens before the first change of a text:
+        # what decides between two words is near them, and every token read costs
+        firsts = {j: 0 if context is None else max(0, min(p for p, *_ in plans[j]) - context) for j in todo}
+        base_lp, base_cache = self.forward_many([[self.cfg.bos] + encoded[j][0][firsts[j]:lasts[j]] for j in todo])
+        gains: list[list[float]] = [[0.0] * len(swaps) for _, swaps in items]
+        variants = []  # (item, swap, new ids, first-token log-prob, log-prob of the original window, past)
+        for j, lp, cache in zip(todo, base_lp, base_cache):
+            ids, offs = encoded[j]
+            text = items[j][0]
+            c0 = firsts[j]
+            ids, offs = ids[c0:], offs[c0:]   # token i of the pass is token c0 + i of the text
+            tok_lp = lp[np.arange(lasts[j] - c0), ids[:lasts[j] - c0]]
+            for k, (p, q, s, e, rep) in enumerate(plans[j]):
+                p, q = p - c0, q - c0
+                cut = offs[p - 1][1] if p > 0 else (offs[0][0] if c0 else 0)
+                end = offs[q - 1][1] if q > p else e
+                new_ids = self.encode(text[cut:s] + rep + text[e:end])[0]
+                before = float(tok_lp[p:q].sum())
+                if not new_ids:
+                    gains[j][k] = -before
+                    continue
+                first = float(lp[p][new_ids[0]])  # the prefix predicts the first new token (p <= last)
+                if len(new_ids) == 1:
+                    gains[j][k] = first - before
+                    continue
+                past = [(kk[: p + 1], vv[: p + 1]) for kk, vv in cache]   # bos + p tokens
+                variants.append((j, k, new_ids, first, before, past))
+        if variants:
+            lps, _ = self.forward_many([v[2][:-1] for v in variants], [v[5] for v in variants])
+            for (j, k, new_ids, first, before, _), lp2 in zip(variants, lps):
                 rest = float(lp2[np.arange(len(new_ids) - 1), new_ids[1:]].sum())
-            gains.append(first + rest - float(tok_lp[p:].sum()))
+                gains[j][k] = first + rest - before
         return gains

@@ -243,10 +243,12 @@ def _decide(text: str, report: SpinReport, lm: GGUFModel | None) -> list[tuple[S
         sentence = next(((a, b) for a, b, _ in report.sentences if a <= s.start and s.end <= b), None)
         if sentence is not None:
             open_by_sentence.setdefault(sentence, []).append(s)
-    for (a, b), sightings in open_by_sentence.items():
-        # the model weighs each open swap against the sentence as it stands
-        gains = lm.swap_gains(text[a:b], [(s.start - a, s.end - a, match_case(s.entry.original, text[s.start:s.end]))
-                                          for s in sightings])
+    # the model weighs each open swap against its sentence as it stands (all of the
+    # text's sentences in one batch)
+    batch = [(text[a:b], [(s.start - a, s.end - a, match_case(s.entry.original, text[s.start:s.end]))
+                          for s in sightings]) for (a, b), sightings in open_by_sentence.items()]
+    all_gains = lm.swap_gains_many(batch) if batch else []
+    for sightings, gains in zip(open_by_sentence.values(), all_gains):
         for s, gain in zip(sightings, gains):
             odds = _logit(s.posterior) + gain - LM_MARGIN
             if odds >= 0.0:
