@@ -31,7 +31,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, load_newsbench, make_dev, print_table, read_jsonl, shared_or_skip, verdict  # noqa: E402
+from _common import (
+    REPO,
+    load_newsbench,
+    make_dev,
+    print_table,
+    read_jsonl,
+    shared_or_skip,
+    verdict,
+)
 
 
 def newsclean(*args: str) -> None:

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from newsclean.clean.pipeline import Cleaner
-from newsclean.spin import SpinTable, TableError, read_table, spin_report, unspin, unspin_and_explain
+from newsclean.spin import (
+    SpinTable,
+    TableError,
+    read_table,
+    spin_report,
+    unspin,
+    unspin_and_explain,
+)
 from newsclean.spin.learn import changed_spans, cluster_groups, learn_pairs, learn_table
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,6 +21,7 @@ longest phrase first, and a phrase never spans punctuation or a line break.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -59,13 +60,7 @@ def phrase_zipf(phrase: str) -> float:
         if z <= 0.0:
             return 0.0
         inverse += 10.0 ** -z
-    return -_log10(inverse) - PHRASE_DISCOUNT * (len(words) - 1)
-
-
-def _log10(x: float) -> float:
-    import math
-
-    return math.log10(x)
+    return -math.log10(inverse) - PHRASE_DISCOUNT * (len(words) - 1)
 
 
 def _key(phrase: str) -> str:
