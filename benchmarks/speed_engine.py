@@ -6,8 +6,9 @@
 The corpus is the synthetic one of scale_dedup.py (from ../shared's BBC texts).  Each
 configuration runs as a fresh process (interleaved, ``--repeats`` times; medians
 reported), and the outputs of all of them are checked to be byte-identical.  Prints
-the speed-up of N workers over 1 (target >= 1.7x on 2 cores) and the overhead of a
-Dask LocalCluster over the local process pool (target <= 15 %).
+the speed-up of N workers over 1 (target >= 1.7x on 2 cores), the overhead of a
+Dask LocalCluster over the local process pool (target <= 15 %), and the medians of
+the main stages' times (shards, events, write) from each run's stats.json.
 
 Without ../shared it prints "skipped: ../shared not found" and exits 0.
 """
@@ -69,6 +70,7 @@ def main(argv=None) -> int:
             print("dask.distributed not installed: the Dask row is skipped (pip install 'newsclean[dask]')")
     times: dict[str, list[float]] = {k: [] for k in configs}
     rss: dict[str, list[int]] = {k: [] for k in configs}
+    stages: dict[str, list[dict[str, float]]] = {k: [] for k in configs}
     digests: dict[str, set[str]] = {k: set() for k in configs}
     for _ in range(a.repeats):
         for name, extra in configs.items():
@@ -84,6 +86,7 @@ def main(argv=None) -> int:
                 raise SystemExit(f"{name}: exit {res.returncode}")
             stats = json.loads((out / "stats.json").read_text())
             rss[name].append(int(stats["timings"]["peak_rss_mb"]))
+            stages[name].append(stats["timings"])
             digests[name].add(digest(out))
             print(f"{name:>12}: {times[name][-1]:7.1f} s", flush=True)
     print(f"\n`newsclean {a.command}{' --no-events' if a.no_events else ''}` on {a.docs:,} synthetic articles, medians of {a.repeats} interleaved runs")
@@ -92,6 +95,10 @@ def main(argv=None) -> int:
         med = statistics.median(times[name])
         print(f"{name:>12}: {med:7.1f} s  {a.docs / med:8,.0f} docs/s  x{base / med:4.2f} vs 1 worker  "
               f"peak RSS {max(rss[name]):,} MB")
+    shown = [k for k in ("shards", "events", "write") if k in stages["1 worker"][0]]
+    print("stage medians (s, from stats.json): " + ", ".join(
+        f"{name} " + " / ".join(f"{k} {statistics.median(t[k] for t in stages[name]):.1f}" for k in shown)
+        for name in configs))
     pool = statistics.median(times[f"{a.workers} workers"])
     print(f"speed-up {a.workers} workers / 1 worker: {base / pool:.2f}x (target >= 1.7x on 2 cores)")
     if f"dask {a.workers}" in configs:

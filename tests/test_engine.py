@@ -100,6 +100,87 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path):
     assert not (out / "work").exists()
 
 
+def events_corpus(tmp_path: Path) -> Path:
+    """Several reports on each of a dozen events, copies of some, over many small shards."""
+    from test_events_parallel import story
+
+    rng = random.Random(11)
+    recs = fixture_records()
+    for k in range(90):
+        topic = rng.randrange(12)
+        recs.append({"id": f"e{k}-t{topic}", "text": story(rng, topic, rng.randint(3, 6))})
+        if k % 7 == 0:
+            recs.append({"id": f"e{k}-copy", "text": "UPDATED: " + recs[-1]["text"]})
+    rng.shuffle(recs)
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    return path
+
+
+def event_of(out: Path) -> dict[str, str]:
+    return {c["id"]: c["event"] for c in map(json.loads, (out / "clusters.jsonl").read_text().splitlines())}
+
+
+def test_events_are_the_same_for_any_workers_shards_and_engine(tmp_path, monkeypatch):
+    """Event labels: 1 or 2 workers, small shards or one, Dask, cosines in many tasks, the library."""
+    from newsclean.dedup import dedup_records, stages
+
+    path = events_corpus(tmp_path)
+    files = expand_inputs([str(path)])
+    ref = tmp_path / "ref"
+    _, doc = run_dedup(files, ref, events=True, workers=1, shard_bytes=SMALL_SHARDS)
+    events = event_of(ref)
+    assert doc["shards"] > 8 and doc["events"] < doc["clusters"] - 10  # events join many clusters
+    shard_of = {}  # an event spans shards: its pairs cross task boundaries
+    for rec in map(json.loads, path.read_text().splitlines()):
+        shard_of[rec["id"]] = len(shard_of) * doc["shards"] // len(events)
+    spread = {}
+    for i, e in events.items():
+        spread.setdefault(e, set()).add(shard_of[i])
+    assert max(map(len, spread.values())) > 3
+    run_dedup(files, tmp_path / "w2", events=True, workers=2, shard_bytes=SMALL_SHARDS)
+    assert outputs(tmp_path / "w2") == outputs(ref)
+    run_dedup(files, tmp_path / "whole", events=True, workers=1)
+    assert decompressed(tmp_path / "whole") == decompressed(ref)
+    # cosines cut into many tasks (and windows, inline)
+    monkeypatch.setattr(stages, "_cosine_ranges", lambda n, workers: [(a, min(a + 37, n)) for a in range(0, n, 37)])
+    monkeypatch.setattr(stages, "COSINE_WINDOW", 5)
+    run_dedup(files, tmp_path / "tasks1", events=True, workers=1, shard_bytes=SMALL_SHARDS)
+    assert outputs(tmp_path / "tasks1") == outputs(ref)
+    run_dedup(files, tmp_path / "tasks2", events=True, workers=2, shard_bytes=SMALL_SHARDS)
+    assert outputs(tmp_path / "tasks2") == outputs(ref)
+    # the in-memory library function
+    recs = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {r.id: r.event for r in dedup_records(recs, events=True)} == events
+
+
+def test_events_on_dask_give_the_same_bytes(tmp_path):
+    pytest.importorskip("dask.distributed")
+    path = events_corpus(tmp_path)
+    ref, out = tmp_path / "ref", tmp_path / "dask"
+    run_dedup(expand_inputs([str(path)]), ref, events=True, workers=1, shard_bytes=SMALL_SHARDS)
+    run_dedup(expand_inputs([str(path)]), out, events=True, workers=2, engine="dask", shard_bytes=SMALL_SHARDS)
+    assert outputs(out) == outputs(ref)
+
+
+def test_killed_run_with_events_resumes_to_identical_outputs(tmp_path):
+    path = events_corpus(tmp_path)
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    common = ["--events", "--shard-size", str(SMALL_SHARDS / 2**20), "-q", "--workers", "1"]
+    assert dedup_cli(str(path), "-o", str(ref), *common).returncode == 0
+    killed = dedup_cli(str(path), "-o", str(out), *common, env={"NEWSCLEAN_STOP_AFTER_SHARDS": "3"})
+    assert killed.returncode == 137
+    done = sorted((out / "work").glob("shard-*"))
+    assert len(done) == 3 and all((d / "events").is_dir() for d in done)
+    import shutil
+
+    shutil.rmtree(done[1] / "events")  # as an older version left it (texts, no term counts): redone
+    again = dedup_cli(str(path), "-o", str(out), *common)
+    assert again.returncode == 0, again.stderr
+    assert outputs(out) == outputs(ref)
+    assert json.loads((out / "stats.json").read_text())["resumed_shards"] == 2
+
+
 def test_other_parameters_refused_without_force(tmp_path):
     path = corpus(tmp_path)
     out = tmp_path / "out"

@@ -136,8 +136,12 @@ def _spread(n: int, rows: np.ndarray, sig: np.ndarray, values: np.ndarray, offs:
     return full, values, out_off  # rows ascend, so values are already in document order
 
 
-def document_features(texts: Sequence[str], params: DedupParams) -> Features:
+def document_features(texts: Sequence[str], params: DedupParams,
+                      on_tokens: Callable[[list[str]], None] | None = None) -> Features:
     """:class:`Features` of cleaned texts.
+
+    ``on_tokens`` receives each text's :func:`~.text.tokens` (in order), for other views
+    that start from them (the terms of event clustering): one tokenisation for all.
 
     >>> from newsclean.dedup.core import DedupParams
     >>> t = " ".join(f"w{i}" for i in range(30))
@@ -155,6 +159,8 @@ def document_features(texts: Sequence[str], params: DedupParams) -> Features:
         norm.append(" ".join(tk).lower())
         if len(tk) >= params.min_words:
             skel.append(skeleton_of_tokens(tk))
+        if on_tokens is not None:
+            on_tokens(tk)
     digest = np.frombuffer(
         b"".join(xxhash.xxh3_128_digest(t.encode("utf-8", "surrogatepass")) for t in norm), dtype=np.uint8
     ).reshape(n, 16).copy()

@@ -20,6 +20,12 @@ compared with that run's index: one that matches an archived record joins its cl
 (the archived survivor stays the survivor).  The outputs cover the new records only;
 ``index/`` holds the previous records and the new ones, so runs chain.  Events are
 computed within the new batch.
+
+The stages, on the engine's workers where they are per shard (:mod:`.stages`):
+shards (read, clean, featurise, count event terms) -> event weights and candidate
+pairs, whose cosines the workers compute while this process clusters near-duplicates
+-> event linkage -> each shard's part of the outputs.  This process only holds
+compact arrays: features (memory-mapped while copied), verdicts, event pairs.
 """
 from __future__ import annotations
 
@@ -46,9 +52,11 @@ from .stages import (
     WriteJob,
     load_shard_features,
     load_shard_meta,
-    load_shard_texts,
     prepare_shard,
+    save_verdicts,
+    shard_done,
     shard_folder,
+    start_event_groups,
     write_shard,
 )
 
@@ -154,7 +162,8 @@ def run_dedup(
             entry.update(path="<stdin>", digest=h.hexdigest())
     config = StageConfig(params=params, cleaner=cleaner, text_field=text_field, id_field=id_field,
                          max_bytes=max_bytes, doc_timeout=doc_timeout, strict=strict,
-                         cleaned_archive=cleaned_archive, events=events)
+                         cleaned_archive=cleaned_archive, events=events,
+                         event_name_boost=event_params.name_boost)
     settings = {
         "dedup": asdict(params), "keep": keep, "events": events,
         "event": asdict(event_params) if events else None, "cleaned_archive": cleaned_archive,
@@ -171,7 +180,7 @@ def run_dedup(
     # 1. shards: read, clean, featurise (skipping those a previous attempt finished)
     specs = plan_shards(files, shard_bytes)
     jobs = [ShardJob(spec, str(work), config) for spec in specs]
-    todo = [j for j in jobs if not (shard_folder(work, j.spec.index) / "summary.json").exists()]
+    todo = [j for j in jobs if not shard_done(shard_folder(work, j.spec.index), config)]
     stats.resumed_shards = len(jobs) - len(todo)
     stop_after = int(os.environ.get(STOP_AFTER_ENV) or 0)
     # one pool (or Dask cluster) for both mapped stages: workers start once
@@ -182,10 +191,15 @@ def run_dedup(
             if stop_after and finished >= stop_after:
                 os._exit(137)  # as if killed: no cleanup, no outputs
         stats.timings["shards"] = time.perf_counter() - started
+        folders = [shard_folder(work, j.spec.index) for j in jobs]
+        pending_events, event_seconds = None, 0.0
+        if events:  # started first: the workers compute its cosines while this process clusters
+            t = time.perf_counter()
+            pending_events = start_event_groups(runner, folders, work, event_params, stats.timings)
+            event_seconds = time.perf_counter() - t
 
         # 2. the clustering over every shard's features
         t = time.perf_counter()
-        folders = [shard_folder(work, j.spec.index) for j in jobs]
         ids: list[Any] = []
         metas = []
         counts = []
@@ -225,19 +239,18 @@ def run_dedup(
         cluster_names = [verdicts.name_of(g) for g in verdicts.survivor.tolist()]
         similarity = [round(float(x), 4) for x in verdicts.similarity.tolist()]
         event_names: list[str] | None = None
-        if events:
+        if pending_events is not None:
             t = time.perf_counter()
-            from .events import event_groups
             from .events import event_names as name_events
 
-            texts = [tx for f in folders for tx in load_shard_texts(f)]
             first: dict[str, int] = {}
             units = [first.setdefault(c, i) for i, c in enumerate(cluster_names)]
-            labels, ncand = event_groups(texts, units, event_params)
-            del texts
-            info.event_candidates = ncand
+            del first
+            labels = pending_events.finish(units)
+            del units
+            info.event_candidates = pending_events.n_candidates
             event_names = name_events(labels, cluster_names)
-            stats.timings["events"] = time.perf_counter() - t
+            stats.timings["events"] = event_seconds + time.perf_counter() - t
 
         # 3. each shard's part of the outputs, then the parts in order
         t = time.perf_counter()
@@ -246,10 +259,10 @@ def run_dedup(
         for folder, c in zip(folders, counts):
             sl = slice(at, at + c)
             own = [names[i] for i in range(at, at + c)]
-            write_jobs.append(WriteJob(
-                folder=str(folder), cluster=cluster_names[sl],
-                duplicate_of=[None if cn == me else cn for cn, me in zip(cluster_names[sl], own)],
-                similarity=similarity[sl], event=event_names[sl] if event_names is not None else None))
+            save_verdicts(folder, cluster=cluster_names[sl],
+                          duplicate_of=[None if cn == me else cn for cn, me in zip(cluster_names[sl], own)],
+                          similarity=similarity[sl], event=event_names[sl] if event_names is not None else None)
+            write_jobs.append(WriteJob(str(folder)))
             at += c
         for _, r in runner.map(write_shard, write_jobs):
             stats.kept += r["kept"]

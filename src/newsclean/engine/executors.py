@@ -14,15 +14,30 @@ them, and in what order they finished, never changes the result.
 * ``engine="dask"``: ``dask.distributed`` — a ``LocalCluster`` of ``workers``
   processes, or the cluster at ``scheduler`` (``tcp://host:8786``).  Dask retries a
   task whose worker died (``retries``).  Workers must see the same file system as
-  this process (inputs and OUTDIR).
+  this process (inputs and OUTDIR): tasks carry paths and small settings, never data.
+
+The local cluster is set up for this kind of work (:data:`DASK_LOCAL_CONFIG`): no
+dashboard, quiet logs, one thread per worker process, no work stealing (tasks are
+few and of similar size), workers forked from a ``forkserver`` that imported Dask
+once (starts in ~0.9 s instead of ~1.4 s, closes in 0.05 s instead of 0.3 s), and
+glibc's own memory trimming — Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` also
+switches off glibc's adaptive mmap threshold, so every large numpy array is a fresh
+``mmap`` whose pages fault in again (the events stage ran 1.7x slower).
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 ENGINES = ("local", "dask")
+DASK_LOCAL_CONFIG: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # None: not set (glibc's default)
+    "distributed.scheduler.work-stealing": False,
+}
+if "forkserver" in multiprocessing.get_all_start_methods():  # workers forked from one that imported Dask once
+    DASK_LOCAL_CONFIG["distributed.worker.multiprocessing-method"] = "forkserver"
 
 
 class TaskFailed(RuntimeError):
@@ -72,34 +87,44 @@ class Engine:
             self._cluster = None
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-        """``(position, fn(tasks[position]))`` for every task, in completion order."""
+        """``(position, fn(tasks[position]))`` for every task, in completion order.
+
+        On a pool or a cluster the tasks start at once, before their results are asked
+        for, so the caller can do other work meanwhile; inline, each runs when its
+        result is asked for.
+        """
         if not tasks:
-            return
+            return iter(())
         if self.engine == "dask":
-            yield from self._dask(fn, tasks)
-        elif self.workers <= 1 or len(tasks) == 1:
-            for k, t in enumerate(tasks):
-                yield k, fn(t)
-        else:
-            yield from self._local(fn, tasks)
+            return self._dask(fn, tasks)
+        if self.workers <= 1 or len(tasks) == 1:
+            return ((k, fn(t)) for k, t in enumerate(tasks))
+        return self._local(fn, tasks)
 
     def _new_pool(self) -> Any:
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def _local(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        if self._pool is None:
+            self._pool = self._new_pool()
+        running = {self._pool.submit(fn, t): k for k, t in enumerate(tasks)}
+        return self._local_results(fn, tasks, running)
+
+    def _local_results(self, fn: Callable[[Any], Any], tasks: Sequence[Any],
+                       running: dict[Any, int]) -> Iterator[tuple[int, Any]]:
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         pending = list(range(len(tasks)))
         breaks = [0] * len(tasks)
         while pending:
-            if self._pool is None:
-                self._pool = self._new_pool()
+            if not running:  # after a break: the unfinished ones again, in a fresh pool
+                if self._pool is None:
+                    self._pool = self._new_pool()
+                running = {self._pool.submit(fn, tasks[k]): k for k in pending}
             broken = False
-            running = {self._pool.submit(fn, tasks[k]): k for k in pending}
             try:
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -116,6 +141,7 @@ class Engine:
                     if broken:
                         for k in running.values():  # they went down with the pool
                             breaks[k] += 1
+                        running = {}
                         break
             except BaseException:
                 for fut in running:
@@ -129,21 +155,37 @@ class Engine:
                     raise TaskFailed(dead[0], f"a worker process died {breaks[dead[0]]} times while running it")
 
     def _dask(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        client = self._dask_client()
+        futures = client.map(fn, list(tasks), pure=False, retries=self.retries)
+        return self._dask_results(futures)
+
+    @staticmethod
+    def _dask_results(futures: list[Any]) -> Iterator[tuple[int, Any]]:
+        from dask.distributed import as_completed
+
+        position = {f.key: k for k, f in enumerate(futures)}
+        for fut in as_completed(futures):
+            yield position[fut.key], fut.result()
+
+    def _dask_client(self) -> Any:
         try:
-            from dask.distributed import Client, LocalCluster, as_completed
+            from dask.distributed import Client, LocalCluster
         except ImportError:
             raise RuntimeError("--engine dask needs dask.distributed: pip install 'newsclean[dask]'") from None
         if self._client is None:
             if self.scheduler:
                 self._client = Client(self.scheduler)
             else:
-                self._cluster = LocalCluster(n_workers=max(1, self.workers), threads_per_worker=1, processes=True,
-                                             dashboard_address=None)
+                import logging
+
+                import dask
+
+                with dask.config.set(DASK_LOCAL_CONFIG):
+                    self._cluster = LocalCluster(n_workers=max(1, self.workers), threads_per_worker=1,
+                                                 processes=True, dashboard_address=None,
+                                                 silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
-        futures = self._client.map(fn, list(tasks), pure=False, retries=self.retries)
-        position = {f.key: k for k, f in enumerate(futures)}
-        for fut in as_completed(futures):
-            yield position[fut.key], fut.result()
+        return self._client
 
 
 def map_tasks(
