@@ -17,6 +17,7 @@ from newsclean.spin import (
     unspin,
     unspin_and_explain,
 )
+from newsclean.spin.context import Bigrams, installed_bigrams
 from newsclean.spin.learn import changed_spans, cluster_groups, learn_pairs, learn_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,15 +153,49 @@ def test_one_odd_word_flags_nothing(news_table):
 
 
 def test_ambiguous_form_needs_evidence():
-    # "only" is not much rarer than "just": even in a spun text it is kept unless a
-    # learned table measured that its uses are mostly spun
+    # "only" is not much rarer than "just": even in a spun text, frequencies alone keep
+    # it unless a learned table measured that its uses are mostly spun
     t = SpinTable.from_pairs([("only", "just"), ("simply", "just"), ("gamers", "players"),
                               ("thirty day period", "month")])
     text = "The gamers only waited a thirty day period."
-    assert unspin(text, t) == "The players only waited a month."
+    assert unspin(text, t, context=False) == "The players only waited a month."
     measured = SpinTable.from_pairs([("only", "just", 0.9), ("gamers", "players", 0.9),
                                      ("thirty day period", "month", 0.9)])
-    assert unspin(text, measured) == "The players just waited a month."
+    assert unspin(text, measured, context=False) == "The players just waited a month."
+
+
+# word-pair counts written for these tests, shaped like symspellpy's list
+PAIR_COUNTS = Bigrams.from_lines([
+    "their own 4000", "own pockets 300", "have been 9000", "they have 8000", "have to 7000", "own way 900",
+    "their money 500", "have pockets 1", "the own 1", "x own 9000", "x have 40000", "own x 9000", "have x 40000",
+])
+
+
+def test_context_decides_what_the_table_cannot():
+    # "have" for "own": most uses of "have" are the writer's, so the table's share is low;
+    # the neighbours tell "their have pockets" (spun) from "they have been" (not)
+    table = SpinTable.from_pairs([("have", "own", 0.05), ("gamers", "players", 0.9),
+                                  ("thirty day period", "month", 0.9)])
+    text = "The gamers dipped into their have pockets a thirty day period ago, and they have been paid."
+    restored = "The players dipped into their own pockets a month ago, and they have been paid."
+    assert unspin(text, table, context=PAIR_COUNTS) == restored
+    assert unspin(text, table, context=False) == restored.replace("their own", "their have")
+    new, edits, _ = unspin_and_explain(text, table, context=PAIR_COUNTS)
+    own = next(e for e in edits if e.after == "own")
+    assert own.before == "have" and "confidence" in own.what
+
+
+def test_context_never_touches_unflagged_text():
+    table = SpinTable.from_pairs([("have", "own", 0.05), ("gamers", "players", 0.9)])
+    text = "They dipped into their have pockets."  # odd, but nothing else says spun
+    assert unspin(text, table, context=PAIR_COUNTS) == text
+
+
+def test_installed_pair_counts_are_read_once():
+    pytest.importorskip("symspellpy")
+    first = installed_bigrams()
+    assert first is installed_bigrams() and len(first.pairs) > 200_000
+    assert first.side_nats("their", "pockets", "own", "have") > 2.0
 
 
 def test_seed_article_restored_and_nothing_else():
@@ -237,6 +272,17 @@ def test_cleaner_with_table_pickles(news_table):
 def test_changed_spans_attach_padding_to_content_words():
     assert changed_spans("we open up today".split(), "we open today".split()) == [(("open", "up"), ("open",)),
                                                                                   (("up", "today"), ("today",))]
+    # "own" is padded ("very own"); "their" and "the" never are
+    assert changed_spans("in their very own half".split(), "in their own half".split()) == [
+        (("very", "own"), ("own",))]
+
+
+def test_learn_pairs_long_forms_and_hyphenated_words():
+    stories = [f"{t}. In the course of the year the firm bought technological know-how, it said." for t in _TOPICS[:3]]
+    groups = [[s.replace("In the course of", "During").replace("technological know-how", "technology"), s]
+              for s in stories]
+    assert {(s, o) for s, o, _, _ in learn_pairs(groups)} == {("in the course of", "during"),
+                                                              ("technological know-how", "technology")}
 
 
 _TOPICS = [

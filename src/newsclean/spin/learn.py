@@ -9,7 +9,7 @@ edits do not.  The learned table then restores spun articles whose originals are
 
 A pair is kept when
 
-* both sides are short (1-3 words on the spun side, 1-2 on the original side) and
+* both sides are short (1-4 words on the spun side, 1-2 on the original side) and
   made of words English knows, and not the same letters reordered (typos and scrape
   damage are not spinning);
 * it was seen in at least ``min_clusters`` different clusters;
@@ -31,12 +31,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..clean import wordlist
-from ..dedup.text import FUNCTION_WORDS
 from .table import SpinTable, phrase_zipf
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*|[^\w\s]")
-MAX_SPUN_WORDS = 3
+MAX_SPUN_WORDS = 4  # "in the course of" (during)
 MAX_ORIGINAL_WORDS = 2
+# words a spinner never pads ("the" -> "the very"): an inserted word is not attached to
+# them.  Few on purpose: "own" ("very own") and "up" ("right up") are padded.
+NOT_PADDED = frozenset(
+    "a an the of to in on at by for with from into and or but nor as if than that this these those "
+    "is are was were be been being am it its it's he she we they i you his her their our your my me "
+    "him them us who which what not no".split())
 MAX_ALIGN_WORDS = 5000  # longer texts are aligned on their first words only (cost is quadratic at worst)
 
 
@@ -44,8 +49,16 @@ def _tokens(text: str) -> list[str]:
     return [t.lower().replace("\u2019", "'") for t in _WORD.findall(text[:60_000])][:MAX_ALIGN_WORDS]
 
 
+def _is_word(token: str) -> bool:
+    """A word English knows, a number, or words joined by hyphens ("know-how")."""
+    if not token[0].isalnum():
+        return False
+    return token.isdigit() or wordlist.zipf(token) > 0.0 or (
+        "-" in token and all(p and wordlist.zipf(p) > 0.0 for p in token.split("-")))
+
+
 def _is_words(tokens: Sequence[str]) -> bool:
-    return bool(tokens) and all(t[0].isalnum() and (wordlist.zipf(t) > 0.0 or t.isdigit()) for t in tokens)
+    return bool(tokens) and all(_is_word(t) for t in tokens)
 
 
 def _is_typo(spun: str, original: str) -> bool:
@@ -82,10 +95,10 @@ def _changed_spans_at(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int
             out.append((i1, j1, tuple(a[i1:i2]), tuple(b[j1:j2])))
         elif op in ("insert", "delete") and (i2 - i1) + (j2 - j1) <= 2:
             # one or two words more on one side: spinners pad a content word
-            # ("very first", "open up"); "the" is no word a spinner pads
-            if i1 > 0 and j1 > 0 and a[i1 - 1] not in FUNCTION_WORDS:
+            # ("very first", "very own"); "the" is no word a spinner pads
+            if i1 > 0 and j1 > 0 and a[i1 - 1] not in NOT_PADDED:
                 out.append((i1 - 1, j1 - 1, tuple(a[i1 - 1:i2]), tuple(b[j1 - 1:j2])))
-            if i2 < len(a) and j2 < len(b) and a[i2] not in FUNCTION_WORDS:
+            if i2 < len(a) and j2 < len(b) and a[i2] not in NOT_PADDED:
                 out.append((i1, j1, tuple(a[i1:i2 + 1]), tuple(b[j1:j2 + 1])))
     return [(i, j, x, y) for i, j, x, y in out if x != y]
 

@@ -22,7 +22,9 @@ measured one).  A learned table measured that share
 for each form (its ``consistency``: "period" stood for "time" in 46 % of its uses
 in the aligned copies of the dev corpus, "gamers" for "players" in 37 %); otherwise it is estimated from
 frequencies as ``A / (1 + A)`` with ``A = RATE * f(original) / (choices * f(form))``.
-That posterior is the edit's ``confidence``.
+The neighbours then move its log-odds (:mod:`.context`, scaled by
+:data:`CONTEXT_WEIGHT`): "their have pockets" is restored, "they have been" is not.
+The result is the edit's ``confidence``.
 
 Text that is not prose a spinner would produce is left alone and scores 0: other
 languages, sentences in capitals or title case (headlines, lists of names), code,
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from ..clean import wordlist
 from ..edits import Edit, Replacement, apply_replacements
+from .context import Bigrams, installed_bigrams, neighbours
 from .table import WORD_RE, Entry, SpinTable
 
 if TYPE_CHECKING:
@@ -61,6 +64,9 @@ REPLACE_MEASURED_SHARE = 0.2
 # model (log-odds + gain >= LM_MARGIN); outside it the posterior decides alone
 LM_OPEN = (0.02, 0.9)
 LM_MARGIN = 0.0
+# scale of the neighbours' evidence (.context) added to a swap's log-odds: below 1
+# because the two sides and the table's share are not independent (dev: 0.5 best of 0.3-1.0)
+CONTEXT_WEIGHT = 0.5
 LONG_SENTENCE_WORDS = 80
 MIN_ENGLISH_SHARE = 0.7    # of a text's longer words, the share English must know
 
@@ -230,15 +236,22 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def _decide(text: str, report: SpinReport, lm: GGUFModel | None) -> list[tuple[Sighting, float]]:
+def _decide(text: str, report: SpinReport, lm: GGUFModel | None, bigrams: Bigrams | None
+            ) -> list[tuple[Sighting, float]]:
     """The sightings to restore, each with its confidence."""
     out = []
     open_by_sentence: dict[tuple[int, int], list[Sighting]] = {}
+    context: dict[int, float] = {}
     for s in report.sightings:
         threshold = REPLACE_POSTERIOR if s.entry.spun_share is None else REPLACE_MEASURED_SHARE
+        ctx = 0.0
+        if bigrams is not None:
+            ctx = CONTEXT_WEIGHT * bigrams.side_nats(*neighbours(text, s.start, s.end), s.entry.original, s.entry.spun)
+        context[s.start] = ctx
+        odds = _logit(s.posterior) + ctx
         if lm is None or not LM_OPEN[0] <= s.posterior <= LM_OPEN[1]:
-            if s.posterior >= (threshold if lm is None else LM_OPEN[1]):
-                out.append((s, s.posterior))
+            if odds >= _logit(threshold if lm is None else LM_OPEN[1]):
+                out.append((s, _logistic(odds)))
             continue
         sentence = next(((a, b) for a, b, _ in report.sentences if a <= s.start and s.end <= b), None)
         if sentence is not None:
@@ -250,14 +263,14 @@ def _decide(text: str, report: SpinReport, lm: GGUFModel | None) -> list[tuple[S
     all_gains = lm.swap_gains_many(batch) if batch else []
     for sightings, gains in zip(open_by_sentence.values(), all_gains):
         for s, gain in zip(sightings, gains):
-            odds = _logit(s.posterior) + gain - LM_MARGIN
+            odds = _logit(s.posterior) + context[s.start] + gain - LM_MARGIN
             if odds >= 0.0:
                 out.append((s, 1.0 / (1.0 + math.exp(-odds))))
     return sorted(out, key=lambda x: x[0].start)
 
 
-def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore", lm: GGUFModel | None = None
-                       ) -> tuple[str, list[Edit], SpinReport]:
+def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore", lm: GGUFModel | None = None,
+                       context: bool | Bigrams = True) -> tuple[str, list[Edit], SpinReport]:
     """Restore the originals of a flagged text's spun forms; say what was done.
 
     ``mode``: ``restore`` (change flagged texts), ``flag`` (score only) or ``off``
@@ -265,7 +278,10 @@ def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore", lm: G
     confidence: ``"spun form (table, confidence 0.93)"``.  With a language model
     (:mod:`.lm`), a sighting whose posterior is open (between :data:`LM_OPEN`) is
     restored when its log-odds plus the model's log-probability gain for the swapped
-    sentence reach :data:`LM_MARGIN`; surer ones are decided without it.
+    sentence reach :data:`LM_MARGIN`; surer ones are decided without it.  ``context``:
+    add the evidence of each swap's neighbours from the installed word-pair counts
+    (:mod:`.context`; nothing without them), or from the given
+    :class:`~.context.Bigrams`; False: none.
 
     >>> t = SpinTable.from_pairs([("put up", "Post"), ("very first", "first"), ("noted", "reported"),
     ...                           ("thirty day period", "month")])
@@ -283,14 +299,15 @@ def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore", lm: G
     report = spin_report(text, table)
     if mode == "flag" or not report.flagged:
         return text, [], report
+    bigrams = context if isinstance(context, Bigrams) else installed_bigrams() if context else None
     plans = [Replacement(s.start, s.end, match_case(s.entry.original, text[s.start:s.end]),
                          f"spun form ({table.name}{', lm' if lm is not None else ''}, confidence {conf:.2f})")
-             for s, conf in _decide(text, report, lm)]
+             for s, conf in _decide(text, report, lm, bigrams)]
     new, edits = apply_replacements(text, STAGE, plans)
     return new, edits, report
 
 
-def unspin(text: str, table: SpinTable, lm: GGUFModel | None = None) -> str:
+def unspin(text: str, table: SpinTable, lm: GGUFModel | None = None, context: bool | Bigrams = True) -> str:
     """The restored text (unchanged unless it is flagged as spun).
 
     >>> t = SpinTable.from_pairs([("gamers", "players"), ("thirty day period", "month")])
@@ -299,4 +316,4 @@ def unspin(text: str, table: SpinTable, lm: GGUFModel | None = None) -> str:
     >>> unspin("Gamers wait.", t)  # one odd word is not enough
     'Gamers wait.'
     """
-    return unspin_and_explain(text, table, lm=lm)[0]
+    return unspin_and_explain(text, table, lm=lm, context=context)[0]
