@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import newsclean
 from newsclean.clean.pipeline import Cleaner
 from newsclean.spin import (
+    SpinReport,
     SpinTable,
     TableError,
     read_table,
@@ -23,14 +25,6 @@ from newsclean.spin.learn import changed_spans, cluster_groups, learn_pairs, lea
 ROOT = Path(__file__).resolve().parents[1]
 
 # the swaps of the seed article (samples/spun-article.txt), as a user would write them
-SEED_PAIRS = [
-    ("put up", "Post"), ("very first", "first"), ("noted", "reported"),
-    ("no for a longer period", "no longer"), ("giving", "offering"), ("ask for", "request"),
-    ("remark", "comment"), ("regardless of whether", "whether"), ("exploration", "research"),
-    ("discovered", "found"), ("encounter", "face"), ("investigation", "analysis"),
-    ("these types of", "such"), ("perfectly", "well"),
-]
-
 # a spinner's habits in news, written for these tests
 NEWS_PAIRS = [
     ("thirty day period", "month"), ("gamers", "players"), ("very first", "first"),
@@ -141,7 +135,7 @@ def test_sentence_scores(news_table):
 def test_flag_mode_scores_without_changing(news_table):
     new, edits, report = unspin_and_explain(SPUN, news_table, mode="flag")
     assert new == SPUN and edits == [] and report.flagged
-    assert unspin_and_explain(SPUN, news_table, mode="off") == (SPUN, [], unspin_and_explain("", news_table)[2])
+    assert unspin_and_explain(SPUN, news_table, mode="off") == (SPUN, [], SpinReport())
     with pytest.raises(ValueError, match="mode must be one of"):
         unspin_and_explain(SPUN, news_table, mode="fix")
 
@@ -198,20 +192,48 @@ def test_installed_pair_counts_are_read_once():
     assert first.side_nats("their", "pockets", "own", "have") > 2.0
 
 
+# every swap in samples/spun-article.txt, checked by reading it against the wire story:
+# an edit outside this list would be damage
+SEED_SWAPS = {
+    ("law enforcement", "police"), ("most recent", "latest"), ("back absent", "back away"),
+    ("business enterprise", "business"), ("pursuing", "following"), ("versus", "against"),
+    ("working day", "day"), ("right after", "after"), ("declared", "announced"), ("a 12 months", "a year"),
+    ("whilst", "while"), ("claimed", "said"), ("no for a longer period", "no longer"), ("giving", "offering"),
+    ("computer software", "software"), ("technological innovation", "technology"), ("encourage", "promote"),
+    ("centered", "based"), ("extended", "long"), ("labored", "worked"), ("concepts", "principles"),
+    ("legislation", "laws"), ("engineering", "technology"), ("nowadays", "today"), ("right up until", "until"),
+    ("potent", "strong"), ("legislation", "law"), ("human legal rights", "human rights"), ("market", "sell"),
+    ("know-how", "technology"), ("stated", "said"), ("assertion", "statement"),
+    ("washington put up", "washington post"), ("very first", "first"), ("noted", "reported"),
+    ("evaluation", "review"), ("hunting to", "looking to"), ("extensively", "broadly"), ("as perfectly", "as well"),
+    ("explained", "said"), ("demise", "death"), ("past", "last"), ("almost", "nearly"), ("globally", "worldwide"),
+    ("in opposition to", "against"), ("issues", "concerns"), ("utilised", "used"), ("exploration", "research"),
+    ("discovered", "found"), ("encounter", "face"), ("investigation", "analysis"), ("normally", "often"),
+    ("much less", "less"), ("exact", "accurate"), ("persons", "people"), ("incorporating to", "adding to"),
+    ("fake", "false"), ("guide", "lead"), ("due to the fact", "because"), ("risky", "dangerous"),
+    ("no more time", "no longer"), ("legal rights", "rights"), ("attainable", "possible"), ("even now", "still"),
+    ("do the job", "work"), ("suppliers", "vendors"), ("these types of as", "such as"), ("a ask for", "a request"),
+    ("remark", "comment"), ("regardless of whether", "whether"), ("provided", "included"),
+    ("these kinds of as", "such as"), ("supply", "provide"), ("program", "software"),
+}
+
+
 def test_seed_article_restored_and_nothing_else():
-    table = SpinTable.from_pairs(SEED_PAIRS, "seed")
+    # the default cleaning, with the built-in table: no table written for this test
     text = (ROOT / "samples" / "spun-article.txt").read_text(encoding="utf-8")
-    new, edits, report = unspin_and_explain(text, table)
-    assert report.flagged
+    result = newsclean.clean(text)
+    new, edits, report = result.text, result.edits, result.spin
+    assert report.flagged and report.table == "builtin"
+    # the six examples of issue 3
     assert "The Washington Post first reported the news." in new
+    assert "it no longer is usually giving the software" in new
     assert "a request for comment on whether their bans" in new
     assert "Research found that face analysis and identification" in new
     assert "other suppliers such as Idemia" in new
-    assert "roll out the technology as well, it explained" in new
-    # "giving" is more common than "offering": frequency evidence alone keeps it
-    assert "it no longer is usually giving the computer software" in new
-    forms = {s for s, _ in SEED_PAIRS}
-    assert all(e.before.lower() in forms for e in edits)
+    assert "roll out the technology as well, it said" in new
+    wrong = [(e.before, e.after) for e in edits if (e.before.lower(), e.after.lower()) not in SEED_SWAPS]
+    assert wrong == []
+    assert len(edits) >= 40 and {e.stage for e in edits} == {"unspin"}
     # everything outside the edits is byte for byte the input
     pos, rebuilt = 0, []
     for e in edits:
@@ -219,6 +241,15 @@ def test_seed_article_restored_and_nothing_else():
         rebuilt.append(e.after)
         pos = e.end
     assert "".join(rebuilt) + text[pos:] == new
+
+
+def test_seed_is_restored_by_the_cli(tmp_path, cli):
+    out = tmp_path / "out.jsonl"
+    r = cli("clean", str(ROOT / "samples" / "spun-article.txt"), "-o", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    (record,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert "The Washington Post first reported the news." in record["text"]
+    assert record["spin"]["flagged"] and record["spin"]["score"] > 0.99
 
 
 # text a spinner does not produce: never flagged, never changed, even with every word in the table
@@ -240,6 +271,26 @@ def test_bad_input_unchanged(news_table, kind):
     assert Cleaner(spin_table=news_table).clean(text).text == Cleaner().clean(text).text
 
 
+# the same kinds of text made of the built-in table's forms: the default cleaning
+# leaves them as the repair stages leave them
+BUILTIN_BAD_INPUT = {
+    "non-english": "Le comité a parlé de technological innovation et de working day, whilst les persons "
+                   "du conseil municipal attendaient la décision.",
+    "all-caps": "THE WASHINGTON PUT UP VERY FIRST NOTED THE NEWS WHILST A WORKING DAY RIGHT AFTER THE VOTE.",
+    "names": "Working Day, Put Up Jones, Whilst Brown, Persons Green, Technological Innovation Ltd, Potent Smith.",
+    "code": "if (whilst[persons] == working_day) { no_for_a_longer_period = potent; return technological; }",
+    "long-sentence": " ".join(["the persons worked a working day whilst the technological innovation grew"] * 12) + ".",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BUILTIN_BAD_INPUT))
+def test_bad_input_unchanged_by_default(kind):
+    text = BUILTIN_BAD_INPUT[kind]
+    result = newsclean.clean(text)
+    assert not result.spin.flagged and result.spin.score == 0.0
+    assert result.text == Cleaner(unspin="off").clean_text(text)
+
+
 def test_empty_table_and_empty_text(news_table):
     assert spin_report("", news_table).score == 0.0
     assert spin_report(SPUN, SpinTable([])).score == 0.0
@@ -255,9 +306,20 @@ def test_cleaner_runs_unspin_last_and_reports(news_table):
     assert [e.stage for e in result.edits][0] == "markup" and result.edits[-1].stage == "unspin"
     assert Cleaner(spin_table=news_table, unspin="flag").clean(SPUN).text == SPUN
     assert Cleaner(spin_table=news_table, unspin="off").clean(SPUN).spin is None
-    assert Cleaner().clean(SPUN).spin is None
+    assert Cleaner(spin_table=None).clean(SPUN).spin is None
+    # by default the built-in table judges the text
+    assert Cleaner().clean(SPUN).spin.table == "builtin"
+    with pytest.raises(ValueError, match="spin_table must be"):
+        Cleaner(spin_table="mine")
     with pytest.raises(ValueError, match="unspin must be one of"):
         Cleaner(unspin="yes")
+
+
+def test_clean_many_is_clean_one_by_one(news_table):
+    texts = [SPUN, CLEAN, SPUN.replace("gamers", "gamers []"), "", "Fine."]
+    for cleaner in (Cleaner(), Cleaner(spin_table=news_table), Cleaner(spin_table=news_table, unspin="flag")):
+        assert [(r.text, r.edits) for r in cleaner.clean_many(texts)] == [
+            (r.text, r.edits) for r in map(cleaner.clean, texts)]
 
 
 def test_cleaner_with_table_pickles(news_table):
@@ -388,11 +450,15 @@ def test_cli_clean_with_spin_table(tmp_path, cli):
     assert r.exit_code == 0, r.output
     spun, clean = [json.loads(line) for line in out.read_text().splitlines()]
     assert spun["text"] == CLEAN and spun["spin"]["flagged"] and spun["spin"]["found"] >= 8
-    assert clean["text"] == CLEAN and not clean["spin"]["flagged"]
+    # a record in which no spun form was found passes through without a spin field (score 0)
+    assert clean == {"id": "c", "text": CLEAN}
     assert "flagged as spun" in r.output
     r = cli("clean", str(src), "-o", str(out), "--spin-table", str(_table_file(tmp_path)), "--unspin", "flag")
     assert r.exit_code == 0 and json.loads(out.read_text().splitlines()[0])["text"] == SPUN
+    # without --spin-table the built-in table judges the texts; --unspin off skips spin
     r = cli("clean", str(src), "-o", str(out))
+    assert json.loads(out.read_text().splitlines()[0])["spin"]["found"] >= 3
+    r = cli("clean", str(src), "-o", str(out), "--unspin", "off")
     assert "spin" not in json.loads(out.read_text().splitlines()[0])
 
 

@@ -97,16 +97,19 @@ def test_model_restores_ambiguous_swap_only_where_it_fits(lm):
 
 
 @needs_model
-def test_seed_article_with_model_changes_table_forms_only(lm):
-    from test_spin import SEED_PAIRS
+def test_seed_article_with_model_damages_nothing(lm):
+    # the default table with the model: the six examples restored, every edit a real swap
+    from test_spin import SEED_SWAPS
 
-    table = SpinTable.from_pairs(SEED_PAIRS, "seed")
+    from newsclean.spin import builtin_table
+
     text = (ROOT / "samples" / "spun-article.txt").read_text(encoding="utf-8")
-    new, edits, _ = unspin_and_explain(text, table, lm=lm)
+    new, edits, _ = unspin_and_explain(text, builtin_table(), lm=lm)
     assert "The Washington Post first reported the news." in new
-    assert "Research found that" in new
-    forms = {s for s, _ in SEED_PAIRS}
-    assert edits and all(e.before.lower() in forms for e in edits)
+    # (the small model keeps "investigation": a missed swap, not damage)
+    assert "Research found that face" in new
+    assert "a request for comment on whether" in new
+    assert edits and [(e.before, e.after) for e in edits if (e.before.lower(), e.after.lower()) not in SEED_SWAPS] == []
 
 
 @needs_model
@@ -126,7 +129,7 @@ def test_cli_spin_lm(tmp_path, cli):
     "args, message",
     [
         (["--spin-lm", "missing-model.gguf", "--spin-table", "t.tsv"], "no local GGUF model found"),
-        (["--spin-lm", "missing-model.gguf"], "give --spin-table FILE too"),
+        (["--spin-lm", "missing-model.gguf", "--unspin", "off"], "cannot be combined with --unspin off"),
     ],
 )
 def test_cli_spin_lm_errors(tmp_path, cli, args, message):
@@ -135,3 +138,22 @@ def test_cli_spin_lm_errors(tmp_path, cli, args, message):
     src.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n", encoding="utf-8")
     r = cli("clean", str(src), "-o", str(tmp_path / "o.jsonl"), *args)
     assert r.exit_code == 2 and message in r.output
+
+
+@needs_model
+def test_cli_with_model_batches_records_and_matches_one_by_one(tmp_path, cli):
+    # the CLI weighs the swaps of a group of records in one batch: each record comes out
+    # as the library cleans it alone
+    from newsclean import Cleaner
+
+    texts = [(ROOT / "samples" / "spun-article.txt").read_text(encoding="utf-8"), TEXT,
+             "The council met on Tuesday.", TEXT.replace("gamers", "players")]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = cli("clean", str(src), "-o", str(out), "--spin-lm", MODEL, "-q")
+    assert r.exit_code == 0, r.output
+    got = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+    alone = Cleaner(spin_lm=resolve_model(MODEL))
+    assert got == [alone.clean_text(t) for t in texts]
+    assert "The Washington Post first reported the news." in got[0]

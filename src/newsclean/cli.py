@@ -161,17 +161,18 @@ def clean(
     spin_tables: Annotated[
         list[Path] | None,
         typer.Option("--spin-table", metavar="FILE", help="Spin table (TSV: spun form<TAB>original; repeatable; "
-                     "'newsclean spin-table' learns one from a corpus). Adds a 'spin' score to each record."),
+                     "'newsclean spin-table' learns one from a corpus; 'builtin' names newsclean's own, the default "
+                     "when none is given)."),
     ] = None,
     unspin: Annotated[
         str,
-        typer.Option("--unspin", metavar="MODE", help="With --spin-table: restore (default) puts the originals "
-                     "back in texts flagged as spun; flag only scores; off ignores the tables."),
+        typer.Option("--unspin", metavar="MODE", help="restore (default) puts the originals back in texts flagged "
+                     "as spun; flag only scores them; off does neither. Each record gets a 'spin' score unless off."),
     ] = "restore",
     spin_lm: Annotated[
         str | None,
-        typer.Option("--spin-lm", metavar="MODEL", help="With --spin-table: a local GGUF language model (file, folder, "
-                     "or Hugging Face name in the local cache; extra [lm]) to weigh ambiguous swaps in context."),
+        typer.Option("--spin-lm", metavar="MODEL", help="A local GGUF language model (file, folder, or Hugging Face "
+                     "name in the local cache; extra [lm]) to weigh ambiguous swaps in context."),
     ] = None,
 ) -> None:
     """Clean the text of every record: JSONL in, JSONL out, same order, other fields untouched."""
@@ -189,7 +190,7 @@ def clean(
         _fail(f"--skip: unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
     spin_table = _load_spin_tables(spin_tables or [], unspin)
     if spin_lm is not None and spin_table is None:
-        _fail("--spin-lm weighs the swaps of a spin table: give --spin-table FILE too")
+        _fail("--spin-lm weighs the swaps a spin table finds: it cannot be combined with --unspin off")
     spin_lm_path = _load_spin_lm(spin_lm) if spin_lm is not None else None
     if diff and (output is not None or rejects is not None):
         _fail("--diff only prints the changes to stdout; it cannot be combined with -o/--output or --rejects")
@@ -445,20 +446,24 @@ def _write_stats(path: Path, stats: Stats) -> None:
         _fail(f"cannot write stats file: {e}", EXIT_WRITE_ERROR)
 
 
+BUILTIN_TABLE = "builtin"  # --spin-table builtin: newsclean's own table
+
+
 def _load_spin_tables(paths: list[Path], unspin: str) -> Any:
-    """The merged spin table of ``--spin-table`` files (None without any), or exit 2."""
+    """The merged spin table of ``--spin-table`` files (the built-in table without
+    any; None with ``--unspin off``), or exit 2."""
     from .spin.restore import MODES
 
     if unspin not in MODES:
         _fail(f"--unspin must be one of {', '.join(MODES)}, not {unspin!r}")
-    if not paths or unspin == "off":
+    if unspin == "off":
         return None
-    from .spin import TableError, read_table
+    from .spin import TableError, builtin_table, read_table
 
     table = None
-    for path in paths:
+    for path in paths or [Path(BUILTIN_TABLE)]:
         try:
-            t = read_table(path)
+            t = builtin_table() if str(path) == BUILTIN_TABLE else read_table(path)
         except TableError as e:
             _fail(str(e))
         table = t if table is None else table.merged(t)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 from ..edits import Edit
 from .embeds import TWEET_MODES, remove_embeds_and_explain
@@ -60,9 +60,12 @@ class Cleaner:
     >>> Cleaner(skip=["lost_chars"]).clean_text("Microsoft?s plan")
     'Microsoft?s plan'
 
-    With a spin table, every text is scored after the stages have run and, with
-    ``unspin="restore"`` (the default), a text flagged as spun gets its originals back
-    (stage ``unspin``; see :mod:`newsclean.spin`).
+    Every text is then scored for spinning (``result.spin``) against ``spin_table``:
+    by default newsclean's built-in table (:func:`newsclean.spin.builtin_table`), or
+    a :class:`~newsclean.spin.SpinTable` of your own (``table.merged(builtin_table())``
+    to use both), or None for no spin handling.  With ``unspin="restore"`` (the default)
+    a text flagged as spun gets its originals back (stage ``unspin``; see
+    :mod:`newsclean.spin`); ``"flag"`` only scores, ``"off"`` skips it.
     """
 
     def __init__(
@@ -71,7 +74,7 @@ class Cleaner:
         skip: Sequence[str] = (),
         *,
         tweets: str = "embedded",
-        spin_table: SpinTable | None = None,
+        spin_table: SpinTable | Literal["builtin"] | None = "builtin",
         unspin: str = "restore",
         spin_lm: str | None = None,
     ):
@@ -86,6 +89,12 @@ class Cleaner:
         if unspin not in MODES:
             raise ValueError(f"unspin must be one of {MODES}, not {unspin!r}")
         self.tweets = tweets
+        if isinstance(spin_table, str):
+            if spin_table != "builtin":
+                raise ValueError(f"spin_table must be a SpinTable, 'builtin' or None, not {spin_table!r}")
+            from ..spin.table import builtin_table
+
+            spin_table = builtin_table() if unspin != "off" else None
         self.spin_table = spin_table if unspin != "off" else None
         self.unspin = unspin
         # a path, not the model: a cleaner is pickled to worker processes, each of
@@ -102,6 +111,28 @@ class Cleaner:
         return f"Cleaner(stages={self.stage_names!r}, tweets={self.tweets!r}{spin})"
 
     def clean(self, text: str) -> CleanResult:
+        return self.clean_many([text])[0]
+
+    def clean_many(self, texts: Sequence[str]) -> list[CleanResult]:
+        """:meth:`clean` for several texts, with the same results; with a language model
+        for spin (``spin_lm``) the model weighs the swaps of all of them in one batch."""
+        repaired = [self._repair(text) for text in texts]
+        if self.spin_table is None:
+            return [CleanResult(text, edits) for text, edits in repaired]
+        # once, on the repaired text: spin is judged on words, and no other stage
+        # has work left after a synonym swap
+        from ..spin.restore import unspin_many_and_explain
+
+        lm = None
+        if self.spin_lm is not None and self.unspin == "restore":
+            from ..spin.lm import load_model
+
+            lm = load_model(self.spin_lm)
+        spun = unspin_many_and_explain([text for text, _ in repaired], self.spin_table, self.unspin, lm=lm)
+        return [CleanResult(text, edits + spin_edits, report)
+                for (_, edits), (text, spin_edits, report) in zip(repaired, spun)]
+
+    def _repair(self, text: str) -> tuple[str, list[Edit]]:
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
         edits: list[Edit] = []
@@ -116,19 +147,7 @@ class Cleaner:
                 edits.extend(stage_edits)
             if len(edits) == before:
                 break
-        if self.spin_table is None:
-            return CleanResult(text, edits)
-        # once, on the repaired text: spin is judged on words, and no other stage
-        # has work left after a synonym swap
-        from ..spin.restore import unspin_and_explain
-
-        lm = None
-        if self.spin_lm is not None and self.unspin == "restore":
-            from ..spin.lm import load_model
-
-            lm = load_model(self.spin_lm)
-        text, spin_edits, report = unspin_and_explain(text, self.spin_table, self.unspin, lm=lm)
-        return CleanResult(text, edits + spin_edits, report)
+        return text, edits
 
     def clean_text(self, text: str) -> str:
         return self.clean(text).text

@@ -101,7 +101,7 @@ def dedup_records(
     """One :class:`DedupResult` per record, in order.
 
     Texts are found like ``newsclean clean`` does (``text_field`` or the first of text,
-    maintext, content, body) and cleaned with ``cleaner`` (default ``Cleaner()``) before
+    maintext, content, body) and cleaned with ``cleaner`` (default ``Cleaner(unspin="off")``) before
     comparison; the records themselves are not modified.  A record without usable text
     raises :class:`newsclean.engine.local.BadRecord`.  ``threshold`` overrides the word
     containment threshold of ``params``.  ``previous``: deduplicate against a previous
@@ -114,7 +114,8 @@ def dedup_records(
     if cleaner is None:
         from ..clean.pipeline import Cleaner
 
-        cleaner = Cleaner()
+        # spun copies are matched through the skeleton view, not by unspinning
+        cleaner = Cleaner(unspin="off")
     params = params or DedupParams()
     if threshold is not None:
         params = replace(params, threshold=threshold)

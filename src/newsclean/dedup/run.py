@@ -140,7 +140,8 @@ def run_dedup(
     if cleaner is None:
         from ..clean.pipeline import Cleaner
 
-        cleaner = Cleaner()
+        # spun copies are matched through the skeleton view, not by unspinning
+        cleaner = Cleaner(unspin="off")
     params = params or DedupParams()
     event_params = event_params or EventParams()
     shard_bytes = shard_bytes or DEFAULT_SHARD_BYTES

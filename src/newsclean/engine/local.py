@@ -6,6 +6,7 @@ the CLI drives: it takes reader :class:`~newsclean.io.readers.Item` s and yields
 """
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -79,7 +80,9 @@ def _cleaned_copy(record: dict[str, Any], name: str, result: CleanResult, explai
     # dict stays untouched and key order is preserved.
     out = dict(record)
     out[name] = result.text
-    if result.spin is not None:
+    # only where a spun form was found: a record without one scores 0 and passes
+    # through as it came
+    if result.spin is not None and result.spin.sightings:
         out["spin"] = result.spin.to_dict()
     if explain:
         out["edits"] = [e.to_dict() for e in result.edits]
@@ -230,43 +233,93 @@ def run_clean(
         stats.edits_by_stage.setdefault(name, 0)
     if getattr(cleaner, "spin_table", None) is not None:
         stats.edits_by_stage.setdefault("unspin", 0)
-    for item in items:
+
+    def prepare(item: Item) -> Outcome | _Pending:
         stats.input_records += 1
         record = item.record
         fallback_id = f"{item.source}:{item.line}"
         if record is None:
-            yield Outcome(item, fallback_id, reason=item.error or "unreadable record")
-            continue
+            return Outcome(item, fallback_id, reason=item.error or "unreadable record")
         id_name, id_value = find_id(record, id_field)
         shown_id = fallback_id if id_name is None else str(id_value)
         try:
             name, text = find_text(record, text_field)
         except BadRecord as e:
-            yield Outcome(item, shown_id, reason=e.reason)
-            continue
+            return Outcome(item, shown_id, reason=e.reason)
+        return _Pending(item, shown_id, id_name, name, text)
+
+    def clean_one(p: _Pending) -> Outcome:
         try:
             with time_limit(doc_timeout):
-                result = cleaner.clean(text)
+                result = cleaner.clean(p.text)
         except DocTimeout as e:
-            yield Outcome(item, shown_id, reason=f"cleaning {e} (--doc-timeout)")
-            continue
+            return Outcome(p.item, p.shown_id, reason=f"cleaning {e} (--doc-timeout)")
         except Exception as e:  # a stage bug must not take a million-record run down
-            yield Outcome(item, shown_id, reason=f"cleaning failed: {type(e).__name__}: {e}")
-            continue
-        out = _cleaned_copy(record, name, result, explain)
+            return Outcome(p.item, p.shown_id, reason=f"cleaning failed: {type(e).__name__}: {e}")
+        return finish(p, result)
+
+    def finish(p: _Pending, result: CleanResult) -> Outcome:
+        record, item = p.item.record, p.item
+        assert record is not None
+        out = _cleaned_copy(record, p.name, result, explain)
         new_id_field = id_field or "id"
-        if id_name is None and new_id_field not in record:  # never overwrite, e.g. "id": null
+        if p.id_name is None and new_id_field not in record:  # never overwrite, e.g. "id": null
             out = {new_id_field: f"{PurePath(item.source).name}:{item.line}", **out}
         for edit in result.edits:
             stats.edits_by_stage[edit.stage] = stats.edits_by_stage.get(edit.stage, 0) + 1
-        outcome = Outcome(item, shown_id, out, before=text, after=result.text, edits=result.edits)
+        outcome = Outcome(item, p.shown_id, out, before=p.text, after=result.text, edits=result.edits)
         if result.spin is not None and result.spin.flagged:
             stats.spun += 1
         if outcome.changed:
             stats.changed += 1
         else:
             stats.unchanged += 1
-        yield outcome
+        return outcome
+
+    if getattr(cleaner, "spin_lm", None) is None or getattr(cleaner, "unspin", None) != "restore":
+        for item in items:
+            p = prepare(item)
+            yield p if isinstance(p, Outcome) else clean_one(p)
+        return
+    # With a language model, records are cleaned in groups: the model weighs the
+    # swaps of a whole group in one batch.  A group that fails or runs out of time
+    # is cleaned again record by record, so each record gets its own verdict.
+    group: list[Outcome | _Pending] = []
+    for item in itertools.chain(items, [None]):
+        if item is not None:
+            group.append(prepare(item))
+            if len(group) < LM_GROUP:
+                continue
+        pending = [p for p in group if isinstance(p, _Pending)]
+        results: dict[int, CleanResult] = {}
+        if pending:
+            try:
+                with time_limit(None if doc_timeout is None else doc_timeout * len(pending)):
+                    results = dict(zip(map(id, pending), cleaner.clean_many([p.text for p in pending])))
+            except Exception:  # DocTimeout included
+                results = {}
+        for p in group:
+            if isinstance(p, Outcome):
+                yield p
+            elif id(p) in results:
+                yield finish(p, results[id(p)])
+            else:
+                yield clean_one(p)
+        group = []
+
+
+LM_GROUP = 12  # records whose swaps the language model weighs in one batch
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A record whose text was found, waiting to be cleaned."""
+
+    item: Item
+    shown_id: str
+    id_name: str | None
+    name: str
+    text: str
 
 
 def _clean_chunk(args: tuple) -> tuple[list[Outcome], Stats]:

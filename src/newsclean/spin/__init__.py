@@ -21,8 +21,8 @@ which a spinner leaves alone).
 """
 from __future__ import annotations
 
-from .restore import MODES, SpinReport, spin_report, unspin, unspin_and_explain
-from .table import SpinTable, TableError, read_table
+from .restore import MODES, SpinReport, spin_report, unspin, unspin_and_explain, unspin_many_and_explain
+from .table import SpinTable, TableError, builtin_table, read_table
 
-__all__ = ["MODES", "SpinReport", "SpinTable", "TableError", "read_table", "spin_report", "unspin",
-           "unspin_and_explain"]
+__all__ = ["MODES", "SpinReport", "SpinTable", "TableError", "builtin_table", "read_table", "spin_report", "unspin",
+           "unspin_and_explain", "unspin_many_and_explain"]

@@ -189,13 +189,16 @@ class GGUFModel:
         return lp, cache
 
     def forward_many(self, seqs: Sequence[Sequence[int]],
-                     pasts: Sequence[list[tuple[np.ndarray, np.ndarray]] | None] | None = None
+                     pasts: Sequence[list[tuple[np.ndarray, np.ndarray]] | None] | None = None,
+                     rows: Sequence[np.ndarray | None] | None = None,
                      ) -> tuple[list[np.ndarray], list[list[tuple[np.ndarray, np.ndarray]]]]:
         """:meth:`forward` for several sequences at once, each with its own past.
 
         The dense layers run on all their tokens stacked, so the weights are read once
-        for the batch (on a small machine that read, not the arithmetic, is the cost);
-        only attention runs sequence by sequence."""
+        for the batch; only attention runs sequence by sequence.  ``rows``: for each
+        sequence, the positions whose next-token log-probabilities are wanted (None:
+        all); the others are left 0.  The output layer (vocabulary x dimension) is a
+        quarter of the model's arithmetic, so positions nobody reads are skipped."""
         cfg, w = self.cfg, self.w
         hd, nh, nkv = cfg.head_dim, cfg.heads, cfg.kv_heads
         group = nh // nkv
@@ -234,9 +237,15 @@ class GGUFModel:
             h = self._rms(x, w[p + "ffn_norm.weight"])
             gate = h @ w[p + "ffn_gate.weight"].T
             x = x + ((gate / (1.0 + np.exp(-gate))) * (h @ w[p + "ffn_up.weight"].T)) @ w[p + "ffn_down.weight"].T
-        logits = self._rms(x, w["output_norm.weight"]) @ self.out.T
+        if rows is None:
+            wanted = np.arange(len(x))
+        else:
+            wanted = np.concatenate([bounds[j] + (np.arange(n) if r is None else np.asarray(r, dtype=np.int64))
+                                     for j, (n, r) in enumerate(zip(lengths, rows))]).astype(np.int64)
+        logits = self._rms(x[wanted], w["output_norm.weight"]) @ self.out.T
         logits -= logits.max(-1, keepdims=True)
-        lp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        lp = np.zeros((len(x), logits.shape[1]), dtype=np.float32)
+        lp[wanted] = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
         return [lp[bounds[j]:bounds[j + 1]] for j in range(len(seqs))], caches
 
     # ------------------------------------------------------------------ what spin uses
@@ -281,7 +290,11 @@ class GGUFModel:
         # the model reads at most `context` tokens before the first change of a text:
         # what decides between two words is near them, and every token read costs
         firsts = {j: 0 if context is None else max(0, min(p for p, *_ in plans[j]) - context) for j in todo}
-        base_lp, base_cache = self.forward_many([[self.cfg.bos] + encoded[j][0][firsts[j]:lasts[j]] for j in todo])
+        # only the windows' positions are read from the first pass (row i predicts token i)
+        wanted = [np.unique(np.concatenate([np.arange(p - firsts[j], min(max(q, p + 1), lasts[j] + 1) - firsts[j])
+                                            for p, q, *_ in plans[j]])) for j in todo]
+        base_lp, base_cache = self.forward_many([[self.cfg.bos] + encoded[j][0][firsts[j]:lasts[j]] for j in todo],
+                                                rows=wanted)
         gains: list[list[float]] = [[0.0] * len(swaps) for _, swaps in items]
         variants = []  # (item, swap, new ids, first-token log-prob, log-prob of the original window, past)
         for j, lp, cache in zip(todo, base_lp, base_cache):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +93,11 @@ class SpinTable:
     [('gamers', 'players'), ('thirty day period', 'month')]
     """
 
-    def __init__(self, entries: Iterable[Entry], name: str = "table"):
+    def __init__(self, entries: Iterable[Entry], name: str = "table", min_forms: int = 2):
         self.name = name
+        # different forms a text must show to be flagged: a lone odd word ("gamers" in a
+        # games review) flags nothing
+        self.min_forms = min_forms
         self._entries: dict[str, Entry] = {}
         for e in entries:
             self._entries.setdefault(e.spun, e)
@@ -106,9 +110,20 @@ class SpinTable:
                 e = self._entries[k] = Entry(e.spun, e.original, e.lift, e.choices, e.words, True, e.spun_share)
             self._keys[k] = e
         self.max_words = max((len(k.split()) for k in self._keys), default=0)
-        # first words of the keys: most text words start none, a set look-up skips
-        # them without building n-gram keys
-        self._starts = frozenset(k.split(" ", 1)[0] for k in self._keys)
+        # Each key is looked for only in texts that have its rarest word (its anchor):
+        # one set intersection per text finds the few keys worth a search.
+        self._by_anchor: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        self._form_anchors: set[str] = set()
+        for k, e in self._keys.items():
+            tokens = _tokens(k)
+            if not tokens:
+                continue
+            anchor = min(tokens, key=lambda t: (wordlist.zipf(t), t))
+            self._by_anchor.setdefault(anchor, []).append((k, frozenset(tokens)))
+            if e is not None:
+                self._form_anchors.add(anchor)
+        self._anchors = frozenset(self._by_anchor)
+        self._parts: tuple[SpinTable, ...] = ()
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str] | tuple[str, str, float | None]],
@@ -155,40 +170,93 @@ class SpinTable:
         return list(self._entries.values())
 
     def merged(self, other: SpinTable) -> SpinTable:
-        """Both tables; where both have a form, this one's entry wins."""
-        return SpinTable([*self._entries.values(), *(e for e in other.entries() if e.spun not in self._entries)],
-                         f"{self.name}+{other.name}")
+        """Both tables; where both have a form, this one's entry wins.
+
+        The merged table remembers its ``parts``: each is one spinner's table, and a text
+        is judged against each on its own (:func:`newsclean.spin.spin_report`), since the
+        originals of one spinner's table say nothing against another spinner.
+        """
+        merged = SpinTable([*self._entries.values(), *(e for e in other.entries() if e.spun not in self._entries)],
+                           f"{self.name}+{other.name}", min(self.min_forms, other.min_forms))
+        merged.parts = (*self.parts, *other.parts)
+        return merged
+
+    @property
+    def parts(self) -> tuple[SpinTable, ...]:
+        """The tables this one was merged from (itself when it was not merged)."""
+        return self._parts or (self,)
+
+    @parts.setter
+    def parts(self, value: tuple[SpinTable, ...]) -> None:
+        self._parts = value
 
     def find(self, text: str, start: int = 0, end: int | None = None,
              originals: bool = False) -> list[tuple[Entry | None, int, int]]:
         """Non-overlapping occurrences ``(entry, char start, char end)`` of spun forms in
         ``text[start:end]``, left to right, longest phrase first at each word; with
-        ``originals``, sightings of an original that is no spun form come as ``(None, start, end)``."""
+        ``originals``, sightings of an original that is no spun form come as ``(None, start, end)``
+        too, in a text that has a spun form (none are looked for in a text without one).
+
+        A form's words are joined by exactly one space in the text ("day. Period" is no
+        phrase); a form starts where no letter or digit precedes it, nor a letter and an
+        apostrophe ("t" is no word in "don't"), and ends where no letter or digit follows.
+        Hyphens and a possessive do not bind: a spinner swaps inside compounds
+        ("six-month" -> "six-thirty day period") and before "'s".
+        """
         end = len(text) if end is None else end
-        spans = [(m.start(), m.end()) for m in WORD_RE.finditer(text, start, end)]
-        lows = [text[a:b].lower().replace("\u2019", "'") for a, b in spans]
-        out = []
-        i, n = 0, len(spans)
-        while i < n:
-            if lows[i] not in self._starts:
-                i += 1
-                continue
-            hit = None
-            # words joined by exactly one space only: "day. Period" is no phrase
-            j = i
-            while j + 1 < n and j + 1 - i < self.max_words and text[spans[j][1]:spans[j + 1][0]] == " ":
-                j += 1
-            for last in range(j, i - 1, -1):
-                k = " ".join(lows[i:last + 1])
-                if k in self._keys:
-                    hit = (self._keys[k], spans[i][0], spans[last][1])
-                    i = last + 1
-                    break
-            if hit is None:
-                i += 1
-            elif hit[0] is not None or originals:
-                out.append(hit)
+        low = text[start:end].lower().replace("\u2019", "'")
+        if len(low) != end - start:  # a letter whose lower case is longer ("İ"): lower letter by letter
+            low = "".join(c.lower()[:1] for c in text[start:end]).replace("\u2019", "'")
+        words = set(_tokens(low))
+        present = self._anchors.intersection(words)
+        if self._form_anchors.isdisjoint(present):
+            return []
+        found: list[tuple[int, int, str]] = []
+        for anchor in present:
+            for key, tokens in self._by_anchor[anchor]:
+                if not tokens <= words:
+                    continue
+                i = low.find(key)
+                while i >= 0:
+                    j = i + len(key)
+                    if _starts_word(low, i) and (j == len(low) or not low[j].isalnum()):
+                        found.append((i, -j, key))
+                    i = low.find(key, i + 1)
+        found.sort()
+        out: list[tuple[Entry | None, int, int]] = []
+        pos = 0
+        for i, neg_j, key in found:
+            if i < pos:
+                continue  # inside a longer form found at an earlier or the same start
+            entry = self._keys[key]
+            if entry is not None or originals:
+                out.append((entry, start + i, start - neg_j))
+            pos = -neg_j
         return out
+
+
+def _starts_word(low: str, i: int) -> bool:
+    if i == 0:
+        return True
+    before = low[i - 1]
+    if before.isalnum():
+        return False
+    return not (before == "'" and i > 1 and low[i - 2].isalnum())
+
+
+# every character that is not part of a word, for a fast split into words (a word's
+# inner hyphens and apostrophes split it too: the parts are what forms are looked up by)
+_NOT_WORD = {c: " " for c in range(0x80) if not chr(c).isalnum()}
+_NOT_WORD.update({ord(c): " " for c in "\u00a0\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u00b7"})
+
+
+def _tokens(text: str) -> list[str]:
+    """The words of a lower-cased text, split at anything that is no letter or digit.
+
+    >>> _tokens("six-month deal, period's end")
+    ['six', 'month', 'deal', 'period', 's', 'end']
+    """
+    return text.translate(_NOT_WORD).split()
 
 
 def _share(parts: list[str], column: int | None, path: Path, lineno: int) -> float | None:
@@ -242,4 +310,29 @@ def read_table(path: str | Path) -> SpinTable:
     table = SpinTable.from_pairs(pairs, name=path.name)
     if not len(table):
         raise TableError(f"{path}: no usable 'spun<TAB>original' lines")
+    return table
+
+
+BUILTIN_FILE = "builtin.tsv"
+BUILTIN_MIN_FORMS = 3
+
+
+@lru_cache(maxsize=1)
+def builtin_table() -> SpinTable:
+    """newsclean's own table: the swaps a spinner made in the seed article
+    (``samples/spun-article.txt``), with their other inflections (``data/builtin.tsv``,
+    built by ``tools/build_spin_table.py`` from ``data/seed_swaps.tsv``).  Read once.
+
+    >>> t = builtin_table()
+    >>> t.get("no for a longer period").original, t.get("technological innovations").original
+    ('no longer', 'technologies')
+    """
+    from importlib.resources import as_file, files
+
+    with as_file(files(__package__) / "data" / BUILTIN_FILE) as path:
+        table = read_table(path)
+    table.name = "builtin"
+    # it is applied to every text by default: three different forms before a text is
+    # called spun (no clean BBC article has more than two of them)
+    table.min_forms = BUILTIN_MIN_FORMS
     return table
