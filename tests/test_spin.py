@@ -501,3 +501,19 @@ def test_cli_dedup_then_learn_then_clean(tmp_path, cli):
     assert r.exit_code == 0
     assert json.loads((tmp_path / "n.jsonl").read_text())["text"] == \
         "The players saw the court for the first time in a month."
+
+
+def test_builtin_table_is_what_its_source_builds():
+    # data/builtin.tsv is generated: it must be what tools/build_spin_table.py makes of
+    # data/seed_swaps.tsv
+    pytest.importorskip("lemminflect")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_spin_table", ROOT / "tools" / "build_spin_table.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert build.TARGET.read_text(encoding="utf-8") == build.build(build.read_source())
+    from newsclean.spin import builtin_table
+
+    table = builtin_table()
+    assert table.get("laboring").original == "working" and table.min_forms == 3

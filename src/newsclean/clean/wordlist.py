@@ -64,6 +64,26 @@ def zipf(word: str) -> float:
     return math.log10(f) + 9 if f else 0.0
 
 
+_COMMON: frozenset[str] | None = None
+
+
+def common_words() -> frozenset[str]:
+    """The lower-cased English words of Zipf frequency 3 or more (a set, built once:
+    telling many words apart by membership is cheaper than by :func:`zipf`).
+
+    >>> "committee" in common_words(), "comité" in common_words()
+    (True, False)
+    """
+    global _COMMON
+    if _COMMON is None:
+        if _FREQ is None:
+            _load()
+        with _LOCK:
+            if _COMMON is None:
+                _COMMON = frozenset(w for w, f in _FREQ.items() if f >= 1e-6)  # type: ignore[union-attr]
+    return _COMMON
+
+
 _FOREIGN_FREQ: dict[str, dict[str, float]] = {}
 
 

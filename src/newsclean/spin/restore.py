@@ -72,8 +72,8 @@ MIN_ENGLISH_SHARE = 0.7    # of a text's longer words, the share English must kn
 ENGLISH_SAMPLE_WORDS = 80  # longer words read to tell the language
 
 _SENT_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s)|\n+")
-_LONGER_WORD = re.compile(r"(?<![^\W_]['\u2019\-])\b[^\W\d_]{4,}\b(?!['\u2019\-][^\W_])")
-_CODE = re.compile(r"[{}\[\]();=<>$#\\|_`]")
+_CODE_CHARS = {ord(c): None for c in "{}[]();=<>$#\\|_`"}  # characters of code, deleted to count them
+_EDGE = "\"'\u201c\u201d\u2018\u2019([,.;:!?)]"  # punctuation around a word
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +145,12 @@ def is_prose(sentence: str) -> bool:
     >>> is_prose("Alan Smith, Mary Jones, Peter Brown, Anne Green")
     False
     """
-    words = WORD_RE.findall(sentence)
+    words = sentence.split()
     if not words or len(words) > LONG_SENTENCE_WORDS:
         return False
-    if len(_CODE.findall(sentence)) >= 3:
+    if len(sentence) - len(sentence.translate(_CODE_CHARS)) >= 3:
         return False
-    alpha = [w for w in words if w[0].isalpha()]
+    alpha = [w for w in (w.strip(_EDGE) for w in words) if w[:1].isalpha()]
     if len(alpha) >= 3:
         upper = sum(1 for w in alpha if w.isupper() and len(w) > 1)
         capital = sum(1 for w in alpha if w[0].isupper())
@@ -168,10 +168,11 @@ def looks_english(text: str) -> bool:
     False
     """
     # the first words are enough to tell a language
-    longer = _LONGER_WORD.findall(text, 0, 4000)[:ENGLISH_SAMPLE_WORDS]
+    longer = [w for w in text[:4000].lower().split() if len(w) > 3 and w.isalpha()][:ENGLISH_SAMPLE_WORDS]
     if not longer:
         return False
-    known = sum(1 for w in longer if wordlist.zipf(w) >= 3.0)
+    common = wordlist.common_words()
+    known = sum(w in common for w in longer)
     return known >= MIN_ENGLISH_SHARE * len(longer)
 
 
@@ -222,20 +223,12 @@ def spin_report(text: str, table: SpinTable) -> SpinReport:
         first = k
         while k < len(hits) and hits[k][1] < b:
             k += 1
-        if first == k or not is_prose(text[a:b]):
+        # (a sentence with originals only just counts them: the check of its prose, the
+        # costly part here, is for sentences that could flag a text)
+        if first == k or (any(h[0] is not None for h in hits[first:k]) and not is_prose(text[a:b])):
             report.sentences.append((a, b, 0.0))
             continue
-        nats = 0.0
-        for entry, s, e in hits[first:k]:
-            n, post = _evidence(entry)
-            if entry is not None:
-                report.sightings.append(Sighting(entry, s, e, n, post))
-                # a form counts once per text: a writer repeats a topic word ("exploration"
-                # five times in a space story), a spinner's swaps are spread over many words
-                if entry.spun in seen:
-                    continue
-                seen.add(entry.spun)
-            nats += n
+        nats = _weigh(hits[first:k], report, seen)
         total += nats
         report.sentences.append((a, b, round(_logistic(nats - SENTENCE_FLAG_NATS), 4) if nats else 0.0))
     report.evidence = round(total, 4)
@@ -244,17 +237,24 @@ def spin_report(text: str, table: SpinTable) -> SpinReport:
     return report
 
 
-def _unflagged_report(report: SpinReport, hits: list) -> SpinReport:
-    total = 0.0
-    seen: set[str] = set()
+def _weigh(hits: list, report: SpinReport, seen: set[str]) -> float:
+    """The nats of ``hits``; their sightings are added to ``report``."""
+    nats = 0.0
     for entry, s, e in hits:
         n, post = _evidence(entry)
         if entry is not None:
             report.sightings.append(Sighting(entry, s, e, n, post))
+            # a form counts once per text: a writer repeats a topic word ("exploration"
+            # five times in a space story), a spinner's swaps are spread over many words
             if entry.spun in seen:
                 continue
             seen.add(entry.spun)
-        total += n
+        nats += n
+    return nats
+
+
+def _unflagged_report(report: SpinReport, hits: list) -> SpinReport:
+    total = _weigh(hits, report, set())
     report.evidence = round(total, 4)
     report.score = round(_logistic(total - FLAG_NATS), 4) if report.sightings else 0.0
     return report
