@@ -198,7 +198,7 @@ SEED_SWAPS = {
     ("law enforcement", "police"), ("most recent", "latest"), ("back absent", "back away"),
     ("business enterprise", "business"), ("pursuing", "following"), ("versus", "against"),
     ("working day", "day"), ("right after", "after"), ("declared", "announced"), ("a 12 months", "a year"),
-    ("whilst", "while"), ("claimed", "said"), ("no for a longer period", "no longer"), ("giving", "offering"),
+    ("whilst", "while"), ("claimed", "said"), ("no for a longer period", "no longer"), ("giving", "offering"), ("usually giving", "offering"),
     ("computer software", "software"), ("technological innovation", "technology"), ("encourage", "promote"),
     ("centered", "based"), ("extended", "long"), ("labored", "worked"), ("concepts", "principles"),
     ("legislation", "laws"), ("engineering", "technology"), ("nowadays", "today"), ("right up until", "until"),
@@ -226,7 +226,7 @@ def test_seed_article_restored_and_nothing_else():
     assert report.flagged and report.table == "builtin"
     # the six examples of issue 3
     assert "The Washington Post first reported the news." in new
-    assert "it no longer is usually giving the software" in new
+    assert "it no longer is offering the software" in new
     assert "a request for comment on whether their bans" in new
     assert "Research found that face analysis and identification" in new
     assert "other suppliers such as Idemia" in new
