@@ -367,9 +367,11 @@ def unspin_many_and_explain(texts: Sequence[str], table: SpinTable, mode: str = 
     reports = [spin_report(text, table) for text in texts]
     if mode == "flag":
         return [(text, [], report) for text, report in zip(texts, reports)]
-    bigrams = context if isinstance(context, Bigrams) else installed_bigrams() if context else None
-    plans = {i: _plan(text, report, lm is not None, bigrams)
-             for i, (text, report) in enumerate(zip(texts, reports)) if report.flagged}
+    flagged = [i for i, report in enumerate(reports) if report.flagged]
+    # the word-pair counts take half a second to load: only for a batch with a flagged text
+    bigrams = (context if isinstance(context, Bigrams) else installed_bigrams() if context and flagged
+               else None)
+    plans = {i: _plan(texts[i], reports[i], lm is not None, bigrams) for i in flagged}
     items = {i: _lm_items(texts[i], plan) for i, plan in plans.items()}
     batch = [item for i in plans for item in items[i]]
     gains = lm.swap_gains_many(batch) if batch and lm is not None else []
