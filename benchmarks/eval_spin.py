@@ -89,9 +89,11 @@ def evaluate(nb, dev: Path, work: Path, table: Path | str | None, label: str, lm
     return s
 
 
-def lm_speed(dev: Path, table: Path, model: str) -> tuple[float, float]:
-    """Flagged sentences/s restored with the language model (library, one process, model
-    loaded): (texts in groups as `newsclean clean` batches them, texts one at a time)."""
+def lm_speed(dev: Path, table: Path, model: str) -> tuple[float, float, float]:
+    """Sentences/s restored with the language model (library, one process, model loaded):
+    (sentences of flagged texts, texts in groups as `newsclean clean` batches them; the
+    same, texts one at a time; only the sentences of those texts in which a spun form was
+    found, the ones the model can have work in, grouped)."""
     from newsclean.engine.local import LM_GROUP
     from newsclean.spin import read_table, spin_report, unspin_and_explain, unspin_many_and_explain
     from newsclean.spin.lm import load_model, resolve_model
@@ -101,14 +103,18 @@ def lm_speed(dev: Path, table: Path, model: str) -> tuple[float, float]:
     lm = load_model(resolve_model(model))
     flagged = [r["text"] for r in read_jsonl(dev / "spin.jsonl") if spin_report(r["text"], t).flagged][:60]
     sentences = sum(len(sentence_spans(x)) for x in flagged)
+    with_form = 0
+    for x in flagged:
+        r = spin_report(x, t)
+        with_form += sum(any(a <= s.start < b for s in r.sightings) for a, b, _ in r.sentences)
     t0 = time.perf_counter()
     for i in range(0, len(flagged), LM_GROUP):
         unspin_many_and_explain(flagged[i:i + LM_GROUP], t, lm=lm)
-    grouped = sentences / (time.perf_counter() - t0)
+    grouped = time.perf_counter() - t0
     t0 = time.perf_counter()
     for x in flagged:
         unspin_and_explain(x, t, lm=lm)
-    return grouped, sentences / (time.perf_counter() - t0)
+    return sentences / grouped, sentences / (time.perf_counter() - t0), with_form / grouped
 
 
 def speed(dev: Path, table: Path, repeats: int) -> tuple[float, float]:
@@ -186,9 +192,11 @@ def main() -> int:
             ("gap_closed, learned table + LM", "≥ 0.80", with_lm["gap_closed"], verdict(with_lm["gap_closed"] >= 0.80)),
             ("clean_false_change, learned table + LM", "≤ 0.001", with_lm["clean_false_change"],
              verdict(with_lm["clean_false_change"] <= 0.001)),
-            ("LM: flagged sentences/s (one process, groups of texts as the CLI runs)", "≥ 20 on 2 cores",
-             f"{lm_rate[0]:,.1f}", verdict(lm_rate[0] >= 20)),
-            ("LM: flagged sentences/s, one text at a time", "", f"{lm_rate[1]:,.1f}", verdict(None)),
+            # the target read strictly: a flagged sentence is one with a spun form in it
+            ("LM: sentences with a spun form /s, flagged texts (one process, grouped as the CLI runs)",
+             "≥ 20 on 2 cores", f"{lm_rate[2]:,.1f}", verdict(lm_rate[2] >= 20)),
+            ("LM: all sentences of flagged texts /s, grouped", "", f"{lm_rate[0]:,.1f}", verdict(None)),
+            ("LM: all sentences of flagged texts /s, one text at a time", "", f"{lm_rate[1]:,.1f}", verdict(None)),
         ]
     else:
         rows.append(("LM rows", "", "skipped: no model (--lm, $NEWSCLEAN_LM)", verdict(None)))
