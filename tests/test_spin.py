@@ -7,6 +7,8 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import newsclean
 from newsclean.clean.pipeline import Cleaner
@@ -517,3 +519,12 @@ def test_builtin_table_is_what_its_source_builds():
 
     table = builtin_table()
     assert table.get("laboring").original == "working" and table.min_forms == 3
+
+
+@given(st.text(alphabet=st.sampled_from("ab é-'’—“”\u00a0\u2013…«»·.,İ\ud800x1"), max_size=60))
+def test_word_set_is_the_tokens_as_utf8(text):
+    # detection's fast word set (bytes) holds exactly the words the str tokenizer finds
+    from newsclean.spin.table import _tokens, _word_set
+
+    low = text.lower()
+    assert _word_set(low) == {w.encode("utf-8", "surrogatepass") for w in _tokens(low)}

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from newsclean.clean.embeds import is_furniture, remove_embeds, remove_embeds_and_explain
 from newsclean.clean.encoding import fix_encoding, fix_encoding_and_explain
@@ -403,3 +405,22 @@ def test_portuguese_words_from_the_portuguese_list():
     out = restore_lost_characters(text)
     for word in ("experiência", "não", "único", "responsável", "próprias", "preço"):
         assert word in out, word
+
+
+@given(st.text(alphabet=st.sampled_from("a?\ufffd /=&:.w \u00a0\n"), max_size=80))
+@example("x a?b?c?d?e?f?g?h?i? y ?????????\ufffd" + "\ufffd" * 9)
+@example("see www.x.org/a.php?q=1 or x.asp? x.htm? ftp://h a=b c&d e/f")
+def test_link_and_crowded_tokens_are_the_whitespace_tokens_they_describe(text):
+    # the regexes that find them must select exactly these whitespace-delimited tokens
+    import re
+
+    from newsclean.clean import lost_chars
+
+    tokens = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]
+    links = lost_chars._url_spans(text)
+    assert list(zip(links.starts, links.ends)) == [
+        (a, b) for a, b, t in tokens if any(marker in t for marker in lost_chars._URL_MARKERS)]
+    for lost in ("?", "\ufffd"):
+        crowded = lost_chars._TokenSpans(text, lost_chars._crowded_token(lost))
+        assert list(zip(crowded.starts, crowded.ends)) == [
+            (a, b) for a, b, t in tokens if t.count(lost) > lost_chars._MAX_TOKEN_HOLES]

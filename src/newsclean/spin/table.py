@@ -119,8 +119,8 @@ class SpinTable:
             tokens = _tokens(k)
             if not tokens:
                 continue
-            anchor = min(tokens, key=lambda t: (wordlist.zipf(t), t)).encode()
-            self._by_anchor.setdefault(anchor, []).append((k, frozenset(t.encode() for t in tokens)))
+            anchor = _utf8(min(tokens, key=lambda t: (wordlist.zipf(t), t)))
+            self._by_anchor.setdefault(anchor, []).append((k, frozenset(map(_utf8, tokens))))
             if e is not None:
                 self._form_anchors.add(anchor)
         self._anchors = frozenset(self._by_anchor)
@@ -269,7 +269,11 @@ def _word_set(low: str) -> set[bytes]:
         for c in _NON_ASCII_SEPARATORS:
             if c in low:
                 low = low.replace(c, " ")
-    return set(low.encode("utf-8", "surrogatepass").translate(_NOT_WORD_BYTES).split())
+    return set(_utf8(low).translate(_NOT_WORD_BYTES).split())
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")  # a lone surrogate is no reason to fail
 
 
 def _tokens(text: str) -> list[str]:
