@@ -101,12 +101,11 @@ def lm_speed(dev: Path, table: Path, model: str) -> tuple[float, float, float]:
 
     t = read_table(table)
     lm = load_model(resolve_model(model))
-    flagged = [r["text"] for r in read_jsonl(dev / "spin.jsonl") if spin_report(r["text"], t).flagged][:60]
+    reports = [(r["text"], spin_report(r["text"], t)) for r in read_jsonl(dev / "spin.jsonl")]
+    reports = [(x, r) for x, r in reports if r.flagged][:60]
+    flagged = [x for x, _ in reports]
     sentences = sum(len(sentence_spans(x)) for x in flagged)
-    with_form = 0
-    for x in flagged:
-        r = spin_report(x, t)
-        with_form += sum(any(a <= s.start < b for s in r.sightings) for a, b, _ in r.sentences)
+    with_form = sum(any(a <= s.start < b for s in r.sightings) for _, r in reports for a, b, _ in r.sentences)
     t0 = time.perf_counter()
     for i in range(0, len(flagged), LM_GROUP):
         unspin_many_and_explain(flagged[i:i + LM_GROUP], t, lm=lm)
