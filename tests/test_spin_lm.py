@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from newsclean.spin import SpinTable, unspin, unspin_and_explain
-from newsclean.spin.lm import ModelError, find_model, resolve_model
+from newsclean.spin.lm import SMOLLM_GGUF, ModelError, find_model, resolve_model
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = find_model()
@@ -59,6 +59,9 @@ def test_model_prefers_the_original_wording(lm):
     original = lm.sentence_logprob("The Washington Post first reported the news.")
     spun = lm.sentence_logprob("The Washington Put up very first noted the news.")
     assert original - spun > 20  # about -52 vs -85 nats for SmolLM2-135M
+    # pinned from the first, plain implementation (GGUF's layout as is, no fused weights)
+    if Path(MODEL).name == SMOLLM_GGUF:
+        assert (original, spun) == (pytest.approx(-52.594, abs=0.01), pytest.approx(-84.869, abs=0.01))
 
 
 @needs_model
@@ -75,6 +78,27 @@ def test_swap_gains_equal_rescoring_the_whole_sentence(lm):
     assert all(w > 0 for w in windowed)
     assert lm.swap_gains(text, [(43, 47, "story")], window=2)[0] == pytest.approx(
         lm.swap_gains(text, [(43, 47, "story")], window=None)[0], abs=1e-3)  # the window reaches the end
+
+
+@needs_model
+def test_batched_passes_with_shared_prefixes_read_what_one_full_pass_reads(lm):
+    # the fast path (sequences stacked, a prefix's keys/values reused, only some rows
+    # read, the softmax normaliser taken in blocks) gives the log-probabilities of one
+    # plain pass over each whole sequence
+    import numpy as np
+
+    texts = ["The gamers waited a thirty day period for the pressure team.", "The council met on Tuesday."]
+    seqs = [[lm.cfg.bos] + lm.encode(t)[0] for t in texts]
+    full = [lm.forward(s)[0] for s in seqs]
+    cut = 4
+    _, caches = lm.hidden_many([s[:cut] for s in seqs])
+    rows = [np.array([0, 2, len(s) - cut - 1]) for s in seqs]
+    hidden, _ = lm.hidden_many([s[cut:] for s in seqs], caches, rows=rows)
+    for s, f, h, r in zip(seqs, full, hidden, rows):
+        tokens = np.array([7, 100, s[1]])
+        got = lm.next_token_logprobs(h, tokens, np.arange(3))
+        assert np.allclose(got, f[cut + r, tokens], atol=1e-3)
+    assert np.allclose(np.exp(full[0]).sum(-1), 1.0, atol=1e-3)
 
 
 # "team" for "group" is an ambiguous swap: a learned table measured that only 15 % of

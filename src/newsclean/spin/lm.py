@@ -92,6 +92,16 @@ def load_model(path: str | os.PathLike) -> GGUFModel:
 
 
 @dataclass(frozen=True)
+class _Layer:
+    attn_norm: np.ndarray
+    qkv: np.ndarray       # (queries + keys + values, dim)
+    attn_out: np.ndarray
+    ffn_norm: np.ndarray
+    gate_up: np.ndarray   # (2 x hidden, dim)
+    down: np.ndarray
+
+
+@dataclass(frozen=True)
 class _Config:
     layers: int
     dim: int
@@ -148,9 +158,10 @@ class GGUFModel:
         for t in reader.tensors:
             a = gguf.quants.dequantize(t.data, t.tensor_type)
             w[t.name] = np.ascontiguousarray(a.reshape([int(x) for x in reversed(t.shape.tolist())]), dtype=np.float32)
-        self.w = w
         self.embed = w["token_embd.weight"]                     # (vocab, dim)
         self.out = w.get("output.weight", self.embed)           # tied in small models
+        self.output_norm = w["output_norm.weight"]
+        self.layers = [self._layer(w, f"blk.{i}.") for i in range(self.cfg.layers)]
         tokens = field("tokenizer.ggml.tokens")
         merges = [tuple(m.split(" ", 1)) for m in field("tokenizer.ggml.merges")]
         tok = Tokenizer(models.BPE({t: i for i, t in enumerate(tokens)}, merges))
@@ -161,6 +172,28 @@ class GGUFModel:
         hd = self.cfg.head_dim
         self._inv_freq = 1.0 / (self.cfg.rope_base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))
 
+    def _layer(self, w: dict[str, np.ndarray], p: str) -> _Layer:
+        """One block's weights, arranged for few, large matrix products: the query, key
+        and value projections stacked into one matrix (and so the gate and up ones), the
+        attention scale folded into the queries, and each head's query/key dimensions
+        reordered from GGUF's interleaved rotary pairs to two halves, so the rotation works
+        on contiguous slices (a dot product of query and key is unchanged when both are
+        permuted alike)."""
+        cfg = self.cfg
+        hd = cfg.head_dim
+        halves = np.concatenate([np.arange(0, hd, 2), np.arange(1, hd, 2)])
+
+        def by_head(m: np.ndarray, heads: int) -> np.ndarray:
+            return m.reshape(heads, hd, -1)[:, halves].reshape(heads * hd, -1)
+
+        q = by_head(w[p + "attn_q.weight"], cfg.heads) / np.float32(np.sqrt(hd))
+        k = by_head(w[p + "attn_k.weight"], cfg.kv_heads)
+        return _Layer(attn_norm=w[p + "attn_norm.weight"],
+                      qkv=np.ascontiguousarray(np.concatenate([q, k, w[p + "attn_v.weight"]]), dtype=np.float32),
+                      attn_out=w[p + "attn_output.weight"], ffn_norm=w[p + "ffn_norm.weight"],
+                      gate_up=np.ascontiguousarray(np.concatenate([w[p + "ffn_gate.weight"], w[p + "ffn_up.weight"]])),
+                      down=w[p + "ffn_down.weight"])
+
     # ------------------------------------------------------------------ pieces
     def encode(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         """Token ids and their character spans."""
@@ -168,85 +201,103 @@ class GGUFModel:
         return list(enc.ids), [tuple(o) for o in enc.offsets]
 
     def _rms(self, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.cfg.eps) * weight
+        return x * (weight / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.cfg.eps))
 
-    def _rope(self, x: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Rotary embedding on (..., tokens, heads, head_dim), adjacent pairs (GGUF layout)."""
+    def _rotation(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """cos and sin of the rotary angles, (tokens, 1, head_dim / 2)."""
         ang = positions[:, None].astype(np.float64) * self._inv_freq[None, :]
-        cos = np.cos(ang).astype(np.float32)[:, None, :]
-        sin = np.sin(ang).astype(np.float32)[:, None, :]
-        a, b = x[..., 0::2], x[..., 1::2]
-        out = np.empty_like(x)
-        out[..., 0::2] = a * cos - b * sin
-        out[..., 1::2] = a * sin + b * cos
-        return out
+        return np.cos(ang).astype(np.float32)[:, None, :], np.sin(ang).astype(np.float32)[:, None, :]
+
+    @staticmethod
+    def _rope(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
+        """Rotary embedding on (tokens, heads, head_dim), dimensions in halves (see _layer)."""
+        half = x.shape[-1] // 2
+        a, b = x[..., :half], x[..., half:]
+        return np.concatenate([a * cos - b * sin, a * sin + b * cos], axis=-1)
 
     def forward(self, ids: Sequence[int], past: list[tuple[np.ndarray, np.ndarray]] | None = None
                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Log-probabilities of the next token after each of ``ids`` (tokens, vocab), and
         the keys/values of every layer including ``past`` (a shared prefix)."""
-        (lp,), (cache,) = self.forward_many([ids], [past])
-        return lp, cache
+        (hidden,), (cache,) = self.hidden_many([ids], [past])
+        logits = hidden @ self.out.T
+        logits -= logits.max(-1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(-1, keepdims=True)), cache
 
-    def forward_many(self, seqs: Sequence[Sequence[int]],
-                     pasts: Sequence[list[tuple[np.ndarray, np.ndarray]] | None] | None = None,
-                     rows: Sequence[np.ndarray | None] | None = None,
-                     ) -> tuple[list[np.ndarray], list[list[tuple[np.ndarray, np.ndarray]]]]:
-        """:meth:`forward` for several sequences at once, each with its own past.
+    def hidden_many(self, seqs: Sequence[Sequence[int]],
+                    pasts: Sequence[list[tuple[np.ndarray, np.ndarray]] | None] | None = None,
+                    rows: Sequence[np.ndarray | None] | None = None,
+                    ) -> tuple[list[np.ndarray], list[list[tuple[np.ndarray, np.ndarray]]]]:
+        """The model run on several sequences at once, each after its own past (keys and
+        values of a shared prefix, or None): for each sequence the final, normalised
+        hidden states of the positions in ``rows`` (None: all), from which
+        :meth:`next_token_logprobs` reads the next token's log-probability, and the keys
+        and values of every layer, past included.
 
-        The dense layers run on all their tokens stacked, so the weights are read once
-        for the batch; only attention runs sequence by sequence.  ``rows``: for each
-        sequence, the positions whose next-token log-probabilities are wanted (None:
-        all); the others are left 0.  The output layer (vocabulary x dimension) is a
-        quarter of the model's arithmetic, so positions nobody reads are skipped."""
-        cfg, w = self.cfg, self.w
+        The dense layers run on all the tokens stacked, so the weights are read once for
+        the batch; only attention runs sequence by sequence."""
+        cfg = self.cfg
         hd, nh, nkv = cfg.head_dim, cfg.heads, cfg.kv_heads
-        group = nh // nkv
+        group, qd, kd = nh // nkv, nh * hd, nkv * hd
         pasts = list(pasts) if pasts is not None else [None] * len(seqs)
         lengths = [len(s) for s in seqs]
         bounds = np.cumsum([0] + lengths)
         starts = [0 if p is None else p[0][0].shape[0] for p in pasts]
-        positions = [np.arange(st, st + n) for st, n in zip(starts, lengths)]
+        cos, sin = self._rotation(np.concatenate([np.arange(st, st + n) for st, n in zip(starts, lengths)]))
         masks = [np.triu(np.full((n, st + n), -np.inf, dtype=np.float32), k=st + 1) for st, n in zip(starts, lengths)]
         x = self.embed[np.concatenate([np.asarray(s, dtype=np.int64) for s in seqs])]
         caches: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in seqs]
-        for i in range(cfg.layers):
-            p = f"blk.{i}."
-            h = self._rms(x, w[p + "attn_norm.weight"])
-            q_all = h @ w[p + "attn_q.weight"].T
-            k_all = h @ w[p + "attn_k.weight"].T
-            v_all = h @ w[p + "attn_v.weight"].T
-            outs = []
+        attended = np.empty((len(x), qd), dtype=np.float32)
+        for i, layer in enumerate(self.layers):
+            qkv = self._rms(x, layer.attn_norm) @ layer.qkv.T
+            q = self._rope(qkv[:, :qd].reshape(-1, nh, hd), cos, sin)
+            k_all = self._rope(qkv[:, qd:qd + kd].reshape(-1, nkv, hd), cos, sin)
+            v_all = qkv[:, qd + kd:].reshape(-1, nkv, hd)
             for j, n in enumerate(lengths):
                 a, b = bounds[j], bounds[j + 1]
-                q = self._rope(q_all[a:b].reshape(n, nh, hd), positions[j])
-                k = self._rope(k_all[a:b].reshape(n, nkv, hd), positions[j])
-                v = v_all[a:b].reshape(n, nkv, hd)
+                k, v = k_all[a:b], v_all[a:b]
                 if pasts[j] is not None:
                     k = np.concatenate([pasts[j][i][0], k])
                     v = np.concatenate([pasts[j][i][1], v])
                 caches[j].append((k, v))
-                qh = q.transpose(1, 0, 2).reshape(nkv, group * n, hd)       # heads sharing a kv head
-                att = (qh @ k.transpose(1, 2, 0)) / np.sqrt(hd)              # (kv, group*n, keys)
-                att = att.reshape(nkv, group, n, -1) + masks[j]
-                att = np.exp(att - att.max(-1, keepdims=True))
+                qh = q[a:b].transpose(1, 0, 2).reshape(nkv, group * n, hd)       # heads sharing a kv head
+                att = (qh @ k.transpose(1, 2, 0)).reshape(nkv, group, n, -1)   # (kv, group, n, keys)
+                att += masks[j]
+                att -= att.max(-1, keepdims=True)
+                np.exp(att, out=att)
                 att /= att.sum(-1, keepdims=True)
-                o = (att.reshape(nkv, group * n, -1) @ v.transpose(1, 0, 2)).reshape(nh, n, hd)
-                outs.append(o.transpose(1, 0, 2).reshape(n, nh * hd))
-            x = x + np.concatenate(outs) @ w[p + "attn_output.weight"].T
-            h = self._rms(x, w[p + "ffn_norm.weight"])
-            gate = h @ w[p + "ffn_gate.weight"].T
-            x = x + ((gate / (1.0 + np.exp(-gate))) * (h @ w[p + "ffn_up.weight"].T)) @ w[p + "ffn_down.weight"].T
-        if rows is None:
-            wanted = np.arange(len(x))
-        else:
-            wanted = np.concatenate([bounds[j] + (np.arange(n) if r is None else np.asarray(r, dtype=np.int64))
-                                     for j, (n, r) in enumerate(zip(lengths, rows))]).astype(np.int64)
-        logits = self._rms(x[wanted], w["output_norm.weight"]) @ self.out.T
-        logits -= logits.max(-1, keepdims=True)
-        lp = np.zeros((len(x), logits.shape[1]), dtype=np.float32)
-        lp[wanted] = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-        return [lp[bounds[j]:bounds[j + 1]] for j in range(len(seqs))], caches
+                o = att.reshape(nkv, group * n, -1) @ v.transpose(1, 0, 2)        # (kv, group*n, hd)
+                attended[a:b] = o.reshape(nh, n, hd).transpose(1, 0, 2).reshape(n, qd)
+            x += attended @ layer.attn_out.T
+            gu = self._rms(x, layer.ffn_norm) @ layer.gate_up.T
+            gate, up = gu[:, :gu.shape[1] // 2], gu[:, gu.shape[1] // 2:]
+            act = np.negative(gate)
+            np.exp(act, out=act)
+            act += 1.0
+            np.divide(gate, act, out=act)                              # silu(gate)
+            act *= up
+            x += act @ layer.down.T
+        hidden = []
+        for j, (n, r) in enumerate(zip(lengths, rows if rows is not None else [None] * len(seqs))):
+            h = x[bounds[j]:bounds[j + 1]]
+            hidden.append(self._rms(h if r is None else h[np.asarray(r, dtype=np.int64)], self.output_norm))
+        return hidden, caches
+
+    def next_token_logprobs(self, hidden: np.ndarray, tokens: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Log-probability of ``tokens[i]`` as the token after hidden state
+        ``hidden[rows[i]]`` (final, normalised; from :meth:`hidden_many`).  The softmax's
+        normaliser needs the whole vocabulary once per hidden state; it is taken in
+        blocks, so no (states x vocabulary) array is ever held."""
+        lse = np.empty(len(hidden), dtype=np.float32)
+        for a in range(0, len(hidden), 128):
+            logits = hidden[a:a + 128] @ self.out.T
+            top = logits.max(-1)
+            logits -= top[:, None]
+            np.exp(logits, out=logits)
+            lse[a:a + 128] = top + np.log(logits.sum(-1))
+        rows = np.asarray(rows, dtype=np.int64)
+        tokens = np.asarray(tokens, dtype=np.int64)
+        return np.einsum("ij,ij->i", hidden[rows], self.out[tokens]) - lse[rows]
 
     # ------------------------------------------------------------------ what spin uses
     def sentence_logprob(self, text: str) -> float:
@@ -254,8 +305,8 @@ class GGUFModel:
         ids = self.encode(text)[0]
         if not ids:
             return 0.0
-        lp, _ = self.forward([self.cfg.bos] + ids)
-        return float(lp[np.arange(len(ids)), ids].sum())
+        (hidden,), _ = self.hidden_many([[self.cfg.bos] + ids], rows=[np.arange(len(ids))])
+        return float(self.next_token_logprobs(hidden, ids, np.arange(len(ids))).sum())
 
     def swap_gains(self, text: str, swaps: Sequence[tuple[int, int, str]], window: int | None = WINDOW_TOKENS
                    ) -> list[float]:
@@ -293,34 +344,55 @@ class GGUFModel:
         # only the windows' positions are read from the first pass (row i predicts token i)
         wanted = [np.unique(np.concatenate([np.arange(p - firsts[j], min(max(q, p + 1), lasts[j] + 1) - firsts[j])
                                             for p, q, *_ in plans[j]])) for j in todo]
-        base_lp, base_cache = self.forward_many([[self.cfg.bos] + encoded[j][0][firsts[j]:lasts[j]] for j in todo],
-                                                rows=wanted)
+        base_hidden, base_cache = self.hidden_many(
+            [[self.cfg.bos] + encoded[j][0][firsts[j]:lasts[j]] for j in todo], rows=wanted)
+        # every log-probability the base pass is asked for, read in one go: the original
+        # tokens over each window, and each variant's first token after its shared prefix
+        offsets = np.cumsum([0] + [len(h) for h in base_hidden])
+        req_rows: list[int] = []
+        req_tokens: list[int] = []
+        for jj, j in enumerate(todo):
+            c0 = firsts[j]
+            held = np.flatnonzero(wanted[jj] < lasts[j] - c0)   # the last row only predicts a new token
+            req_rows.extend((offsets[jj] + held).tolist())
+            req_tokens.extend(encoded[j][0][c0 + int(r)] for r in wanted[jj][held])
+        originals = len(req_rows)
         gains: list[list[float]] = [[0.0] * len(swaps) for _, swaps in items]
-        variants = []  # (item, swap, new ids, first-token log-prob, log-prob of the original window, past)
-        for j, lp, cache in zip(todo, base_lp, base_cache):
+        pending = []  # (item, swap, new ids, its first-token request, the window's rows, keys/values, p)
+        for jj, (j, cache) in enumerate(zip(todo, base_cache)):
             ids, offs = encoded[j]
             text = items[j][0]
             c0 = firsts[j]
             ids, offs = ids[c0:], offs[c0:]   # token i of the pass is token c0 + i of the text
-            tok_lp = lp[np.arange(lasts[j] - c0), ids[:lasts[j] - c0]]
             for k, (p, q, s, e, rep) in enumerate(plans[j]):
                 p, q = p - c0, q - c0
                 cut = offs[p - 1][1] if p > 0 else (offs[0][0] if c0 else 0)
                 end = offs[q - 1][1] if q > p else e
                 new_ids = self.encode(text[cut:s] + rep + text[e:end])[0]
-                before = float(tok_lp[p:q].sum())
-                if not new_ids:
-                    gains[j][k] = -before
-                    continue
-                first = float(lp[p][new_ids[0]])  # the prefix predicts the first new token (p <= last)
-                if len(new_ids) == 1:
-                    gains[j][k] = first - before
-                    continue
+                window_rows = offsets[jj] + np.searchsorted(wanted[jj], np.arange(p, q))
+                first = None
+                if new_ids:  # the prefix predicts the first new token (p <= last)
+                    first = len(req_rows)
+                    req_rows.append(offsets[jj] + int(np.searchsorted(wanted[jj], p)))
+                    req_tokens.append(new_ids[0])
+                pending.append((j, k, new_ids, first, window_rows, cache, p))
+        lp = self.next_token_logprobs(np.concatenate(base_hidden), req_tokens, req_rows) if todo else np.zeros(0)
+        by_row = dict(zip(req_rows[:originals], lp[:originals].tolist()))   # the original tokens' log-probs
+        variants = []  # (item, swap, new ids, first-token log-prob, log-prob of the original window, past)
+        for j, k, new_ids, first, window_rows, cache, p in pending:
+            before = float(sum(by_row[r] for r in window_rows.tolist()))
+            if not new_ids:
+                gains[j][k] = -before
+            elif len(new_ids) == 1:
+                gains[j][k] = float(lp[first]) - before
+            else:
                 past = [(kk[: p + 1], vv[: p + 1]) for kk, vv in cache]   # bos + p tokens
-                variants.append((j, k, new_ids, first, before, past))
+                variants.append((j, k, new_ids, float(lp[first]), before, past))
         if variants:
-            lps, _ = self.forward_many([v[2][:-1] for v in variants], [v[5] for v in variants])
-            for (j, k, new_ids, first, before, _), lp2 in zip(variants, lps):
-                rest = float(lp2[np.arange(len(new_ids) - 1), new_ids[1:]].sum())
-                gains[j][k] = first + rest - before
+            hidden, _ = self.hidden_many([v[2][:-1] for v in variants], [v[5] for v in variants])
+            offsets = np.cumsum([0] + [len(h) for h in hidden])
+            rest = self.next_token_logprobs(np.concatenate(hidden), np.concatenate([v[2][1:] for v in variants]),
+                                            np.arange(offsets[-1]))
+            for (j, k, _, first, before, _), a, b in zip(variants, offsets[:-1], offsets[1:]):
+                gains[j][k] = first + float(rest[a:b].sum()) - before
         return gains
