@@ -392,3 +392,72 @@ def test_help_lists_dedup():
     assert r.exit_code == 0 and "dedup" in r.output
     r = run_cli(["dedup", "--help"])
     assert r.exit_code == 0 and "cleanest" in r.output
+
+
+# ------------------------------------------------------------------ spin and survivors
+
+# a spinner's swaps that make the copy longer than its original, so "longest" alone would
+# keep the spun copy
+SPINNER = [("cautioned", "warned"), ("legal agreement", "contract"), ("competitor golf club", "rival club"),
+           ("period of time", "season"), ("earnings framework", "wage structure")]
+
+
+def spin_with(text: str, swaps=SPINNER) -> str:
+    for spun_form, original in swaps:
+        text = text.replace(original, spun_form)
+    return text
+
+
+def spinner_table():
+    from newsclean.spin import SpinTable
+
+    return SpinTable.from_pairs([(s, o, 0.9) for s, o in SPINNER], name="learned")
+
+
+def test_cleanest_keeps_the_original_of_a_spun_copy():
+    from newsclean import Cleaner
+
+    recs = [{"id": "spun", "text": spin_with(RUGBY)}, {"id": "wire", "text": RUGBY}]
+    assert len(recs[0]["text"]) > len(RUGBY)
+
+    def survivor(cleaner):
+        rs = dedup_records(recs, cleaner=cleaner)
+        assert rs[0].cluster == rs[1].cluster
+        return rs[0].cluster
+
+    assert survivor(Cleaner(unspin="off")) == "spun"            # no spin handling: the longer copy
+    assert survivor(Cleaner(spin_table=spinner_table())) == "wire"  # its restorations count as edits
+    # scored only: the flag is the spin term of cleanest, before length
+    assert survivor(Cleaner(spin_table=spinner_table(), unspin="flag")) == "wire"
+    rs = dedup_records(recs, cleaner=Cleaner(spin_table=spinner_table(), unspin="flag"), keep="longest")
+    assert rs[0].cluster == "spun"                               # other policies ignore spin
+
+
+def test_cli_dedup_and_run_with_a_spin_table(tmp_path):
+    table = tmp_path / "spinner.tsv"
+    table.write_text("".join(f"{s}\t{o}\n" for s, o in SPINNER), encoding="utf-8")
+    inp = tmp_path / "in.jsonl"
+    spun_text = spin_with(RUGBY)
+    write_input(inp, [{"id": "spun", "text": spun_text}, {"id": "wire", "text": RUGBY}])
+
+    def clusters(out):
+        return [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+
+    r = run_cli(["dedup", str(inp), "-o", str(tmp_path / "plain"), "--unspin", "off", "-q"])
+    assert r.exit_code == 0, r.output
+    assert clusters(tmp_path / "plain")[1]["duplicate_of"] == "spun"
+    r = run_cli(["dedup", str(inp), "-o", str(tmp_path / "d"), "--spin-table", str(table), "-q"])
+    assert r.exit_code == 0, r.output
+    assert clusters(tmp_path / "d")[0]["duplicate_of"] == "wire"
+    with gzip.open(tmp_path / "d" / "duplicates.jsonl.gz", "rt") as f:
+        assert json.loads(f.readline())["text"] == spun_text     # dedup writes records as they came
+    r = run_cli(["run", str(inp), "-o", str(tmp_path / "r"), "--spin-table", str(table), "-q"])
+    assert r.exit_code == 0, r.output
+    with gzip.open(tmp_path / "r" / "duplicates.jsonl.gz", "rt") as f:
+        assert json.loads(f.readline())["text"] == RUGBY          # run archives the restored text
+    # the table is part of the run: another table's run refuses to mix with it
+    table.write_text("cautioned\twarned\n", encoding="utf-8")
+    r = run_cli(["run", str(inp), "-o", str(tmp_path / "r"), "--spin-table", str(table), "-q"])
+    assert r.exit_code == 2 and "another run" in r.output
+    r = run_cli(["dedup", str(inp), "-o", str(tmp_path / "x"), "--unspin", "sometimes"])
+    assert r.exit_code == 2 and "--unspin must be one of" in r.output

@@ -69,6 +69,20 @@ class _StrictStop(Exception):
         self.outcome = outcome
 
 
+SpinTablesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--spin-table", metavar="FILE", help="Spin table (TSV: spun form<TAB>original; repeatable; "
+                 "'newsclean spin-table' learns one from a corpus; 'builtin' names newsclean's own, the default "
+                 "when none is given)."),
+]
+UnspinOpt = Annotated[
+    str,
+    typer.Option("--unspin", metavar="MODE", help="restore (default) puts the originals back in texts flagged "
+                 "as spun; flag only scores them; off does neither. clean: a record with a spun form gets a "
+                 "'spin' report; dedup/run: the score of a flagged text weighs in --keep cleanest."),
+]
+
+
 @app.command()
 def clean(
     inputs: Annotated[
@@ -158,17 +172,8 @@ def clean(
         typer.Option("--workers", "-w", min=1, metavar="N", help="Cleaning processes (default: all cores; "
                      "inputs under 2,000 records are cleaned in this process). Output does not depend on it."),
     ] = None,
-    spin_tables: Annotated[
-        list[Path] | None,
-        typer.Option("--spin-table", metavar="FILE", help="Spin table (TSV: spun form<TAB>original; repeatable; "
-                     "'newsclean spin-table' learns one from a corpus; 'builtin' names newsclean's own, the default "
-                     "when none is given)."),
-    ] = None,
-    unspin: Annotated[
-        str,
-        typer.Option("--unspin", metavar="MODE", help="restore (default) puts the originals back in texts flagged "
-                     "as spun; flag only scores them; off does neither. Each record gets a 'spin' score unless off."),
-    ] = "restore",
+    spin_tables: SpinTablesOpt = None,
+    unspin: UnspinOpt = "restore",
     spin_lm: Annotated[
         str | None,
         typer.Option("--spin-lm", metavar="MODEL", help="A local GGUF language model (file, folder, or Hugging Face "
@@ -611,7 +616,8 @@ def dedup(
         typer.Option(
             "--keep",
             metavar="POLICY",
-            help="Survivor of each cluster. cleanest (default): fewest cleaning edits, then longest, then "
+            help="Survivor of each cluster. cleanest (default): fewest cleaning edits (unspinning included), "
+            "then least spin (a text flagged as spun after one that is not), then longest, then "
             "earliest date, then id; longest: longest cleaned text, then fewest edits, then id; "
             "earliest: earliest date field (date, published, published_at, publish_date, timestamp), "
             "then id; first: first in input order.",
@@ -633,6 +639,8 @@ def dedup(
     rejects: RejectsOpt = None,
     shard_size: ShardSizeOpt = 16.0,
     keep_work: KeepWorkOpt = False,
+    spin_tables: SpinTablesOpt = None,
+    unspin: UnspinOpt = "restore",
 ) -> None:
     """Find near-duplicate records (and with --events, same-event groups) and write the deduplicated archive.
 
@@ -644,7 +652,7 @@ def dedup(
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
                    cleaned_archive=False, doc_timeout=doc_timeout, against=against,
                    workers=workers, engine=engine, scheduler=scheduler, force=force, rejects=rejects,
-                   shard_size=shard_size, keep_work=keep_work)
+                   shard_size=shard_size, keep_work=keep_work, spin_tables=spin_tables, unspin=unspin)
 
 
 def _dedup_command(
@@ -670,6 +678,8 @@ def _dedup_command(
     rejects: Path | None = None,
     shard_size: float = 16.0,
     keep_work: bool = False,
+    spin_tables: list[Path] | None = None,
+    unspin: str = "restore",
 ) -> None:
     """What ``dedup`` and ``run`` share; ``run`` writes the cleaned text into the archive."""
     if scheduler:
@@ -704,8 +714,10 @@ def _dedup_command(
         if Path(os.path.realpath(against)) == real_out:
             _fail("--against must be another folder than -o/--output: the previous run's outputs would be replaced")
 
+    spin_table = _load_spin_tables(spin_tables or [], unspin)
     from dataclasses import replace
 
+    from .clean.pipeline import Cleaner
     from .dedup import DedupParams, EventParams, IndexMismatch
     from .dedup.run import StrictStop, run_dedup
     from .engine.executors import TaskFailed, default_workers
@@ -717,6 +729,7 @@ def _dedup_command(
         stats, _ = run_dedup(files, outdir, events=events, keep=keep, params=params, event_params=event_params,
                              text_field=text_field, id_field=id_field, max_bytes=max_bytes, strict=strict,
                              cleaned_archive=cleaned_archive, doc_timeout=doc_timeout, against=against,
+                             cleaner=Cleaner(spin_table=spin_table, unspin=unspin),
                              workers=workers or default_workers(), engine=engine, scheduler=scheduler, force=force,
                              rejects_path=rejects, shard_bytes=max(1, int(shard_size * 1024 * 1024)),
                              keep_work=keep_work)
@@ -774,6 +787,8 @@ def run(
     rejects: RejectsOpt = None,
     shard_size: ShardSizeOpt = 16.0,
     keep_work: KeepWorkOpt = False,
+    spin_tables: SpinTablesOpt = None,
+    unspin: UnspinOpt = "restore",
 ) -> None:
     """Clean, deduplicate and group by event in one pass: the archive holds cleaned text.
 
@@ -784,7 +799,7 @@ def run(
                    text_field=text_field, id_field=id_field, quiet=quiet, strict=strict, max_bytes=max_bytes,
                    cleaned_archive=True, doc_timeout=doc_timeout, against=against,
                    workers=workers, engine=engine, scheduler=scheduler, force=force, rejects=rejects,
-                   shard_size=shard_size, keep_work=keep_work)
+                   shard_size=shard_size, keep_work=keep_work, spin_tables=spin_tables, unspin=unspin)
 
 
 @app.command("spin-table")

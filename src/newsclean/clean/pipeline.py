@@ -45,6 +45,13 @@ class CleanResult:
     def changed(self) -> bool:
         return bool(self.edits)
 
+    @property
+    def spun_score(self) -> float:
+        """The spin score of a text flagged as spun, else 0: what the ``cleanest``
+        survivor policy of dedup weighs (a few forms in an unflagged text are no
+        evidence, and must not outweigh its length)."""
+        return self.spin.score if self.spin is not None and self.spin.flagged else 0.0
+
     def edits_by_stage(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for e in self.edits:

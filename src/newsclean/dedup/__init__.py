@@ -101,8 +101,10 @@ def dedup_records(
     """One :class:`DedupResult` per record, in order.
 
     Texts are found like ``newsclean clean`` does (``text_field`` or the first of text,
-    maintext, content, body) and cleaned with ``cleaner`` (default ``Cleaner(unspin="off")``) before
-    comparison; the records themselves are not modified.  A record without usable text
+    maintext, content, body) and cleaned with ``cleaner`` (default ``Cleaner()``: spin flagged and
+    restored with the built-in table, as ``newsclean clean`` does) before comparison; the records
+    themselves are not modified.  A record's cleaning edits and spin score weigh in the choice of
+    survivors (``keep="cleanest"``).  A record without usable text
     raises :class:`newsclean.engine.local.BadRecord`.  ``threshold`` overrides the word
     containment threshold of ``params``.  ``previous``: deduplicate against a previous
     run's index (:func:`newsclean.dedup.index.load_index`), see :func:`cluster_documents`.
@@ -114,8 +116,7 @@ def dedup_records(
     if cleaner is None:
         from ..clean.pipeline import Cleaner
 
-        # spun copies are matched through the skeleton view, not by unspinning
-        cleaner = Cleaner(unspin="off")
+        cleaner = Cleaner()
     params = params or DedupParams()
     if threshold is not None:
         params = replace(params, threshold=threshold)
@@ -126,7 +127,8 @@ def dedup_records(
         _, text = find_text(rec, text_field)
         result = cleaner.clean(text)
         ids.append(find_id(rec, id_field)[1] if isinstance(rec, dict) else None)
-        docs.append(Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(rec)))
+        docs.append(Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(rec),
+                             spin=result.spun_score))
     for d, name in zip(docs, unique_names(ids, taken=set(previous.names) if previous is not None else ())):
         d.name = name
     return dedup_documents(docs, events=events, keep=keep, params=params, event_params=event_params, info=info,

@@ -91,7 +91,7 @@ class Document:
     edits: int = 0
     date: float | None = None
     name: str = ""  # unique name used for cluster / duplicate_of
-    spin: float = 0.0  # how spun the text looks (0: not measured or clean)
+    spin: float = 0.0  # spin score of a text flagged as spun (0: not flagged, or not measured)
 
 
 @dataclass(slots=True)

@@ -140,8 +140,7 @@ def run_dedup(
     if cleaner is None:
         from ..clean.pipeline import Cleaner
 
-        # spun copies are matched through the skeleton view, not by unspinning
-        cleaner = Cleaner(unspin="off")
+        cleaner = Cleaner()
     params = params or DedupParams()
     event_params = event_params or EventParams()
     shard_bytes = shard_bytes or DEFAULT_SHARD_BYTES
@@ -170,6 +169,8 @@ def run_dedup(
         "event": asdict(event_params) if events else None, "cleaned_archive": cleaned_archive,
         "text_field": text_field, "id_field": id_field, "max_bytes": max_bytes, "doc_timeout": doc_timeout,
         "strict": strict, "cleaner": repr(cleaner),
+        "spin_table": (cleaner.spin_table.fingerprint() if getattr(cleaner, "spin_table", None) is not None
+                       else None),
         "against": str(Path(against).resolve()) if against is not None else None, "shard_bytes": shard_bytes,
     }
     command = "run" if cleaned_archive else "dedup"

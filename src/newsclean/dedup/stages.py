@@ -4,7 +4,8 @@
 ``WORK/shard-NNNNN/`` everything the global clustering and the final writing need:
 
 * ``features/*.npy`` — :class:`~newsclean.dedup.features.Features` of the accepted records;
-* ``meta.npz`` — edits, text length, date, spin score, stdlib-JSON flag per record;
+* ``meta.npz`` — edits, text length, date, spin score (of texts flagged as spun, else 0),
+  stdlib-JSON flag per record;
 * ``ids.json`` — the id of each accepted record (``source:line`` when it has none);
 * ``records.jsonl.zst`` — the accepted records as they will be archived (cleaned text
   in its field for ``run``);
@@ -136,6 +137,7 @@ def prepare_shard(job: ShardJob) -> dict[str, Any]:
     edits: list[int] = []
     dates: list[float] = []
     stdlib: list[bool] = []
+    spin: list[float] = []
     n_input = n_rejected = 0
     cctx = zstandard.ZstdCompressor(level=3)
     with open(tmp / "records.jsonl.zst", "wb") as rec_raw, open(tmp / "rejects.jsonl", "wb") as rej, \
@@ -174,6 +176,7 @@ def prepare_shard(job: ShardJob) -> dict[str, Any]:
             texts.append(result.text)
             ids.append(id_value if id_name is not None else fallback)
             edits.append(len(result.edits))
+            spin.append(result.spun_score)
             d = record_date(item.record)
             dates.append(np.nan if d is None else d)
             stdlib.append(item.stdlib_json)
@@ -182,7 +185,7 @@ def prepare_shard(job: ShardJob) -> dict[str, Any]:
     features.save(tmp / "features")
     np.savez(tmp / "meta.npz", edits=np.array(edits, dtype=np.int64),
              length=np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)),
-             date=np.array(dates, dtype=np.float64), spin=np.zeros(len(texts), dtype=np.float64),
+             date=np.array(dates, dtype=np.float64), spin=np.array(spin, dtype=np.float64),
              stdlib=np.array(stdlib, dtype=bool))
     (tmp / "ids.json").write_bytes(_dumps(ids, any(stdlib)))
     if terms is not None:

@@ -160,6 +160,23 @@ class SpinTable:
     def __repr__(self) -> str:
         return f"SpinTable({self.name!r}, {len(self)} entries)"
 
+    def fingerprint(self) -> str:
+        """A digest of what the table holds (entries, flag rule, merged parts): equal for
+        tables that judge texts alike; a resumed run compares it with the one it began with.
+
+        >>> a = SpinTable.from_pairs([("gamers", "players")])
+        >>> a.fingerprint() == SpinTable.from_pairs([("gamers", "players")]).fingerprint()
+        True
+        >>> a.fingerprint() == SpinTable.from_pairs([("gamers", "gamblers")]).fingerprint()
+        False
+        """
+        import hashlib
+
+        h = hashlib.sha256(repr((self.min_forms, sorted(self._entries.values(), key=lambda e: e.spun))).encode())
+        for part in self._parts:
+            h.update(part.fingerprint().encode())
+        return h.hexdigest()[:16]
+
     def get(self, phrase: str) -> Entry | None:
         return self._entries.get(_key(phrase))
 
