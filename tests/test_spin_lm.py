@@ -58,10 +58,19 @@ def lm():
 def test_model_prefers_the_original_wording(lm):
     original = lm.sentence_logprob("The Washington Post first reported the news.")
     spun = lm.sentence_logprob("The Washington Put up very first noted the news.")
-    assert original - spun > 20  # about -52 vs -85 nats for SmolLM2-135M
-    # pinned from the first, plain implementation (GGUF's layout as is, no fused weights)
+    assert original - spun > 20
     if Path(MODEL).name == SMOLLM_GGUF:
-        assert (original, spun) == (pytest.approx(-52.594, abs=0.01), pytest.approx(-84.869, abs=0.01))
+        # read after <|endoftext|>: the figures (-37.8 / -82.1, transformers,
+        # unquantised) within the Q4_1 quantisation's reach
+        assert lm.tokenizer.id_to_token(lm.text_start) == "<|endoftext|>"
+        assert (original, spun) == (pytest.approx(-35.966, abs=0.01), pytest.approx(-81.225, abs=0.01))
+        # after the GGUF's BOS (<|im_start|>), the value pinned from the first, plain
+        # implementation (GGUF's layout as is, no fused weights)
+        import numpy as np
+
+        ids = lm.encode("The Washington Post first reported the news.")[0]
+        (h,), _ = lm.hidden_many([[lm.cfg.bos] + ids], rows=[np.arange(len(ids))])
+        assert float(lm.next_token_logprobs(h, ids, np.arange(len(ids))).sum()) == pytest.approx(-52.594, abs=0.01)
 
 
 @needs_model
@@ -78,6 +87,13 @@ def test_swap_gains_equal_rescoring_the_whole_sentence(lm):
     assert all(w > 0 for w in windowed)
     assert lm.swap_gains(text, [(43, 47, "story")], window=2)[0] == pytest.approx(
         lm.swap_gains(text, [(43, 47, "story")], window=None)[0], abs=1e-3)  # the window reaches the end
+    # a word starting with a digit follows its space as a token of its own (" ", "2", "nd"):
+    # the swap still equals rescoring the sentence (it was once read glued after that space)
+    text = "The film led the box office for a 2nd week."
+    s = text.index("2nd")
+    full = lm.sentence_logprob(text[:s] + "second" + text[s + 3:]) - lm.sentence_logprob(text)
+    assert lm.swap_gains(text, [(s, s + 3, "second")], window=None)[0] == pytest.approx(full, abs=1e-3)
+    assert full > 0
 
 
 @needs_model
@@ -99,6 +115,27 @@ def test_batched_passes_with_shared_prefixes_read_what_one_full_pass_reads(lm):
         got = lm.next_token_logprobs(h, tokens, np.arange(3))
         assert np.allclose(got, f[cut + r, tokens], atol=1e-3)
     assert np.allclose(np.exp(full[0]).sum(-1), 1.0, atol=1e-3)
+
+
+def test_model_reads_a_sentence_after_what_precedes_it_in_its_paragraph():
+    # no model needed: what the model is handed for each sentence with an open swap
+    from newsclean.spin import restore
+    from newsclean.spin.restore import LM_CONTEXT_CHARS, _lm_items, _plan, spin_report
+
+    table = SpinTable.from_pairs([("team", "group", 0.15), ("gamers", "players", 0.9),
+                                  ("thirty day period", "month", 0.9)])
+    first = "A headline\n"
+    lead = "The gamers waited a thirty day period in the rain for news. " * 4
+    text = first + lead + "The team said no."
+    report = spin_report(text, table)
+    items = _lm_items(text, _plan(text, report, True, None))
+    item, swaps = items[-1]
+    assert item.endswith("The team said no.") and "headline" not in item   # not across a line break
+    assert len(item) - len("The team said no.") <= LM_CONTEXT_CHARS
+    assert text[text.index(item) - 1].isspace()                             # from a word's start
+    (s, e, rep), = swaps
+    assert item[s:e] == "team" and rep == "group"
+    assert restore.LM_OPEN[0] <= 0.15 <= restore.LM_OPEN[1]
 
 
 # "team" for "group" is an ambiguous swap: a learned table measured that only 15 % of
