@@ -43,6 +43,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _load(name: str, path: Path):
+    # the test modules import their conftest's helpers as pytest would find them
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

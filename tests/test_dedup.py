@@ -461,3 +461,17 @@ def test_cli_dedup_and_run_with_a_spin_table(tmp_path):
     assert r.exit_code == 2 and "another run" in r.output
     r = run_cli(["dedup", str(inp), "-o", str(tmp_path / "x"), "--unspin", "sometimes"])
     assert r.exit_code == 2 and "--unspin must be one of" in r.output
+
+
+def test_an_id_with_a_lone_surrogate_can_name_a_cluster(tmp_path):
+    # ids are written escaped where orjson refuses them; a surviving one names its cluster
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(b'{"id": "wire\\ud800", "text": ' + json.dumps(RUGBY).encode() + b'}\n'
+                    + b'{"id": "copy", "text": ' + json.dumps(truncated(RUGBY)).encode() + b'}\n')
+    for command in ("dedup", "run"):
+        out = tmp_path / command
+        r = run_cli([command, str(inp), "-o", str(out), "-q"])
+        assert r.exit_code == 0, r.output
+        rows = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+        assert [row["cluster"] for row in rows] == ["wire\ud800", "wire\ud800"]
+        assert rows[1]["duplicate_of"] == "wire\ud800"

@@ -234,7 +234,9 @@ def save_verdicts(folder: Path, cluster: list[str], duplicate_of: list[str | Non
     """The verdicts on a shard's records (``event`` None without events), for :func:`write_shard`:
     in its folder, so that the task carries a path, not the data."""
     doc = {"cluster": cluster, "duplicate_of": duplicate_of, "similarity": similarity, "event": event}
-    (folder / "verdicts.json").write_bytes(orjson.dumps(doc))
+    # cluster names are record ids, which may hold a lone surrogate ("\ud800" in the input):
+    # orjson refuses those, the stdlib writes them escaped (as ids.json does)
+    (folder / "verdicts.json").write_bytes(_dumps(doc, False))
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,11 @@ def write_shard(job: WriteJob) -> dict[str, int]:
     ids, meta = load_shard_meta(folder)
     stdlib = meta["stdlib"]
     lines = read_lines_zst(folder / "records.jsonl.zst")
-    verdicts = orjson.loads((folder / "verdicts.json").read_bytes())
+    raw = (folder / "verdicts.json").read_bytes()
+    try:
+        verdicts = orjson.loads(raw)
+    except orjson.JSONDecodeError:  # an escaped lone surrogate in an id (see save_verdicts)
+        verdicts = json.loads(raw)
     cluster, duplicate_of, similarity, event = (verdicts[k] for k in ("cluster", "duplicate_of", "similarity", "event"))
     events = event is not None
     clusters, kept, dups = bytearray(), bytearray(), bytearray()
