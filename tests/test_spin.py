@@ -7,7 +7,7 @@ import pickle
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import newsclean
@@ -521,6 +521,8 @@ def test_builtin_table_is_what_its_source_builds():
     assert table.get("laboring").original == "working" and table.min_forms == 3
 
 
+# derandomized and without a deadline: the same examples every run, none failing on a slow machine
+@settings(deadline=None, derandomize=True, max_examples=300)
 @given(st.text(alphabet=st.sampled_from("ab é-'’—“”\u00a0\u2013…«»·.,İ\ud800x1"), max_size=60))
 def test_word_set_is_the_tokens_as_utf8(text):
     # detection's fast word set (bytes) holds exactly the words the str tokenizer finds

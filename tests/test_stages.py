@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newsclean.clean.embeds import is_furniture, remove_embeds, remove_embeds_and_explain
@@ -407,6 +407,8 @@ def test_portuguese_words_from_the_portuguese_list():
         assert word in out, word
 
 
+# derandomized and without a deadline: the same examples every run, none failing on a slow machine
+@settings(deadline=None, derandomize=True, max_examples=300)
 @given(st.text(alphabet=st.sampled_from("a?\ufffd /=&:.w \u00a0\n"), max_size=80))
 @example("x a?b?c?d?e?f?g?h?i? y ?????????\ufffd" + "\ufffd" * 9)
 @example("see www.x.org/a.php?q=1 or x.asp? x.htm? ftp://h a=b c&d e/f")
