@@ -530,3 +530,99 @@ def test_word_set_is_the_tokens_as_utf8(text):
 
     low = text.lower()
     assert _word_set(low) == {w.encode("utf-8", "surrogatepass") for w in _tokens(low)}
+
+
+# --- weak entries and the model's confirmation of unflagged texts -------------------------
+
+class _FixedGains:
+    """Stands in for the language model: every swap gains ``gain`` nats."""
+
+    def __init__(self, gain: float):
+        self.gain = gain
+        self.calls = 0
+
+    def swap_gains_many(self, items):
+        self.calls += 1
+        return [[self.gain] * len(swaps) for _, swaps in items]
+
+
+STRONG = [("gamers", "players", 0.97), ("thirty day period", "month", 0.97), ("very first", "first", 0.97)]  # sure
+WITH_WEAK = SpinTable.from_pairs([*STRONG, ("next", "second", 0.06), ("major", "top", 0.07)])
+SPUN_WITH_WEAK = ("The gamers met for the very first time in a thirty day period. "
+                  "It was the next time the major team had played.")
+
+
+def test_weak_entries_are_no_evidence_of_spinning():
+    from newsclean.spin.restore import spin_report
+
+    strong = SpinTable.from_pairs(STRONG)
+    assert WITH_WEAK.weak is not None and len(WITH_WEAK) == len(strong) + 2
+    assert WITH_WEAK.get("next").weak and not WITH_WEAK.get("gamers").weak
+    for text in (SPUN_WITH_WEAK, "The second and the top players came next.", "A major next step for top players."):
+        a, b = spin_report(text, strong), spin_report(text, WITH_WEAK)
+        assert (a.flagged, a.evidence, a.score, a.sentences) == (b.flagged, b.evidence, b.score, b.sentences)
+    weak = [s for s in spin_report(SPUN_WITH_WEAK, WITH_WEAK).sightings if s.entry.weak]
+    assert [s.entry.spun for s in weak] == ["next", "major"] and all(s.nats == 0.0 for s in weak)
+    # weak forms alone flag nothing, however many
+    assert not spin_report("The next major step, the next major deal, the next major law.", WITH_WEAK).flagged
+
+
+def test_weak_entries_are_restored_only_on_evidence():
+    kept = SPUN_WITH_WEAK.replace("gamers", "players").replace("very first", "first").replace(
+        "thirty day period", "month")
+    assert unspin(SPUN_WITH_WEAK, WITH_WEAK, context=False) == kept      # a 6 % share alone: kept
+    assert unspin(SPUN_WITH_WEAK, WITH_WEAK, lm=_FixedGains(-2.0), context=False) == kept
+    assert unspin(SPUN_WITH_WEAK, WITH_WEAK, lm=_FixedGains(6.0), context=False) == kept.replace(
+        "next time the major", "second time the top")
+
+
+def test_a_weak_pair_gives_way_to_a_strong_one_and_counts_as_no_choice():
+    t = SpinTable.from_pairs([("perfectly", "nicely", 0.06), ("perfectly", "well", 0.7), ("nicely", "well", 0.8)])
+    assert t.get("perfectly").original == "well" and not t.get("perfectly").weak
+    t = SpinTable.from_pairs([("next", "second", 0.06), ("2nd", "second", 0.6)])
+    assert t.get("2nd").choices == 1   # "next" is seldom written for "second"
+
+
+def test_learned_weak_pairs_are_the_ones_below_the_detection_share():
+    from newsclean.spin.table import DETECTION_MIN_SHARE
+
+    pairs = learn_pairs(_clusters(), min_consistency=0.0)
+    assert learn_pairs(_clusters(), min_consistency=DETECTION_MIN_SHARE) == [p for p in pairs if p[3] >= DETECTION_MIN_SHARE]
+    assert pairs == sorted(pairs, key=lambda p: (p[0], -p[2], -p[3], p[1]))
+
+
+# strong forms ("team", "only") in a text whose originals ("players", "group") sum it
+# below the flag line
+UNFLAGGED_TABLE = SpinTable.from_pairs([("team", "group", 0.3), ("only", "just", 0.3), ("gamers", "players", 0.9)])
+UNFLAGGED = "The team said only a few players came. The players and the group left early."
+
+
+def test_model_confirms_an_unflagged_text_with_two_forms():
+    from newsclean.spin.restore import LM_CONFIRM_FORMS, spin_report
+
+    assert LM_CONFIRM_FORMS == 2 and not spin_report(UNFLAGGED, UNFLAGGED_TABLE).flagged
+    assert unspin(UNFLAGGED, UNFLAGGED_TABLE) == UNFLAGGED
+    new, edits, report = unspin_and_explain(UNFLAGGED, UNFLAGGED_TABLE, lm=_FixedGains(1.0))
+    assert new == UNFLAGGED and not report.flagged and "lm_confirmed" not in report.to_dict()
+    new, edits, report = unspin_and_explain(UNFLAGGED, UNFLAGGED_TABLE, lm=_FixedGains(6.0))
+    assert new == "The group said just a few players came. The players and the group left early."
+    assert report.flagged and report.confirmed == 2 and report.score >= 0.5
+    assert report.to_dict()["lm_confirmed"] == 2 and all("lm" in e.what for e in edits)
+    # one form is not enough, however sure the model is
+    one = "The team said a few players came. The players and the group left early."
+    lm = _FixedGains(9.0)
+    assert unspin(one, UNFLAGGED_TABLE, lm=lm) == one and lm.calls == 0
+
+
+def test_the_original_used_elsewhere_in_a_text_counts_for_a_swap():
+    from newsclean.spin import restore
+
+    # a 15 % share alone is kept (below REPLACE_MEASURED_SHARE); with "group" used
+    # elsewhere in the text the swap reaches it
+    table = SpinTable.from_pairs([("gamers", "players", 0.9), ("thirty day period", "month", 0.9),
+                                  ("team", "group", 0.15)])
+    text = "The gamers waited a thirty day period. The team met. A group of fans waited."
+    assert restore._logit(0.15) < restore._logit(restore.REPLACE_MEASURED_SHARE) <= (
+        restore._logit(0.15) + restore.ORIGINAL_IN_TEXT_NATS)
+    assert "The group met" in unspin(text, table, context=False)
+    assert "The team met" in unspin(text.replace("A group of", "Many"), table, context=False)

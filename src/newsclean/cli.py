@@ -816,8 +816,9 @@ def spin_table(
     min_consistency: Annotated[
         float, typer.Option("--min-consistency", min=0.0, max=1.0, metavar="R",
                             help="Keep a swap when the spun form was aligned to its original in at least "
-                            "this share of its uses in spun copies.")
-    ] = 0.1,
+                            "this share of its uses in spun copies (below 0.1: a weak swap, restored where "
+                            "the context or the model says so, no evidence of spinning).")
+    ] = 0.05,  # = spin.learn.MIN_CONSISTENCY (not imported: --help stays fast)
     max_clusters: Annotated[
         int | None, typer.Option("--max-clusters", min=1, metavar="N", help="Read at most N clusters (memory).")
     ] = None,

@@ -23,8 +23,21 @@ for each form (its ``consistency``: "period" stood for "time" in 46 % of its use
 in the aligned copies of the dev corpus, "gamers" for "players" in 37 %); otherwise it is estimated from
 frequencies as ``A / (1 + A)`` with ``A = RATE * f(original) / (choices * f(form))``.
 The neighbours then move its log-odds (:mod:`.context`, scaled by
-:data:`CONTEXT_WEIGHT`): "their have pockets" is restored, "they have been" is not.
+:data:`CONTEXT_WEIGHT`): "their have pockets" is restored, "they have been" is not;
+so does the original used elsewhere in the text (:data:`ORIGINAL_IN_TEXT_NATS`: a
+spinner swaps each use on its own and leaves a mix, a writer keeps to one word).
 The result is the edit's ``confidence``.
+
+A learned table's *weak* entries (measured share below
+:data:`~.table.DETECTION_MIN_SHARE`: "next" for "second") are sighted too, but weigh
+nothing for detection; they are restored where the evidence at the sighting lifts them
+over the line, in practice where a language model prefers the original.
+
+With a language model, a text the table does not flag but that shows at least
+``min_forms`` of its forms is read by the model as well, and taken as spun when the
+model confirms swaps of :data:`LM_CONFIRM_FORMS` different forms by
+:data:`LM_CONFIRM_NATS` (the report says ``lm_confirmed``): spun texts whose spinner
+left many originals in place sum too little evidence for the table alone.
 
 Text that is not prose a spinner would produce is left alone and scores 0: other
 languages, sentences in capitals or title case (headlines, lists of names), code,
@@ -67,6 +80,19 @@ LM_MARGIN = 0.0
 # characters of the paragraph before a sentence that the model reads with it (dev spin
 # set, gap closed with the model: 0.739 without, 0.747 with 150)
 LM_CONTEXT_CHARS = 150
+# a spinner swaps each use of a word on its own, so a spun text mixes the form with
+# what it replaced, where a writer keeps to one word: the original used elsewhere in
+# the text adds this to a sighting's log-odds (dev spin set, no model: gap 0.680 ->
+# 0.686; 0.5-2.0 alike)
+ORIGINAL_IN_TEXT_NATS = 1.0
+# with a model, a text the table does not flag is read by it when it shows at least the
+# table's ``min_forms`` forms: it is taken as spun when the model confirms, each by this
+# margin (log-odds with its gain), swaps of this many different forms.  Spun texts
+# whose spinner left many originals in place sum little evidence, clean ones seldom
+# have two forms the model wants swapped (dev sets: 16 of the 38 spun paragraphs the
+# table misses, 2 of 300 clean ones)
+LM_CONFIRM_FORMS = 2
+LM_CONFIRM_NATS = 3.0
 # scale of the neighbours' evidence (.context) added to a swap's log-odds: below 1
 # because the two sides and the table's share are not independent (dev: 0.5 best of 0.3-1.0)
 CONTEXT_WEIGHT = 0.5
@@ -101,10 +127,16 @@ class SpinReport:
     sightings: list[Sighting] = field(default_factory=list)
     evidence: float = 0.0  # summed nats: finer than the score, which saturates at 0 and 1
     table: str = ""        # the table (of a merged one, the part) the text was judged against
+    # forms a language model confirmed in a text the table alone did not flag (then
+    # flagged, its score raised to the flag line 0.5); 0: the table decided
+    confirmed: int = 0
 
     def to_dict(self) -> dict:
-        return {"score": self.score, "flagged": self.flagged, "evidence": self.evidence,
-                "sentences": [round(s, 4) for _, _, s in self.sentences], "found": len(self.sightings)}
+        out = {"score": self.score, "flagged": self.flagged, "evidence": self.evidence,
+               "sentences": [round(s, 4) for _, _, s in self.sentences], "found": len(self.sightings)}
+        if self.confirmed:
+            out["lm_confirmed"] = self.confirmed
+        return out
 
 
 def _logistic(x: float) -> float:
@@ -219,6 +251,8 @@ def spin_report(text: str, table: SpinTable) -> SpinReport:
         return _unflagged_report(report, hits)
     if not looks_english(text):
         return report
+    if table.weak is not None:  # only a text that can be flagged has swaps to weigh
+        hits = _with_weak(hits, table.weak.find(text))
     total = 0.0
     k = 0
     seen: set[str] = set()
@@ -228,10 +262,13 @@ def spin_report(text: str, table: SpinTable) -> SpinReport:
             k += 1
         # (a sentence with originals only just counts them: the check of its prose, the
         # costly part here, is for sentences that could flag a text)
-        if first == k or (any(h[0] is not None for h in hits[first:k]) and not is_prose(text[a:b])):
+        part = hits[first:k]
+        if first == k or (any(h[0] is not None and not h[0].weak for h in part) and not is_prose(text[a:b])):
             report.sentences.append((a, b, 0.0))
             continue
-        nats = _weigh(hits[first:k], report, seen)
+        if any(h[0] is not None for h in part) and not is_prose(text[a:b]):
+            part = [h for h in part if h[0] is None]  # no weak swap outside prose; originals count
+        nats = _weigh(part, report, seen)
         total += nats
         report.sentences.append((a, b, round(_logistic(nats - SENTENCE_FLAG_NATS), 4) if nats else 0.0))
     report.evidence = round(total, 4)
@@ -244,6 +281,9 @@ def _weigh(hits: list, report: SpinReport, seen: set[str]) -> float:
     """The nats of ``hits``; their sightings are added to ``report``."""
     nats = 0.0
     for entry, s, e in hits:
+        if entry is not None and entry.weak:  # a swap to weigh, no evidence of spinning
+            report.sightings.append(Sighting(entry, s, e, 0.0, entry.spun_share))
+            continue
         n, post = _evidence(entry)
         if entry is not None:
             report.sightings.append(Sighting(entry, s, e, n, post))
@@ -254,6 +294,15 @@ def _weigh(hits: list, report: SpinReport, seen: set[str]) -> float:
             seen.add(entry.spun)
         nats += n
     return nats
+
+
+def _with_weak(hits: list, weak: list) -> list:
+    """``hits`` and the weak sightings that overlap no spun form of them, by start."""
+    if not weak:
+        return hits
+    forms = [(a, b) for e, a, b in hits if e is not None]
+    kept = [h for h in weak if not any(a < h[2] and h[1] < b for a, b in forms)]
+    return sorted(hits + kept, key=lambda h: (h[1], h[2]))
 
 
 def _unflagged_report(report: SpinReport, hits: list) -> SpinReport:
@@ -293,13 +342,40 @@ class _Plan:
     context: dict[int, float]
 
 
+def original_elsewhere(text: str, start: int, end: int, original: str, low: str | None = None) -> bool:
+    """Whether ``original`` is used in ``text`` as a word (or phrase) of its own outside
+    ``text[start:end]``, case-blind.
+
+    >>> t = "The team met. A group of fans waited."
+    >>> original_elsewhere(t, 4, 8, "group"), original_elsewhere(t, 4, 8, "band")
+    (True, False)
+    >>> original_elsewhere("It was the very first time.", 11, 21, "first")  # inside the form only
+    False
+    """
+    low = _lower(text) if low is None else low  # (``low``: the caller's, lowered once per text)
+    o = original.lower()
+    if o not in low:
+        return False
+    pattern = r"(?<![^\W_])" + re.escape(o) + r"(?![^\W_])"
+    return any(m.end() <= start or m.start() >= end for m in re.finditer(pattern, low))
+
+
+def _lower(text: str) -> str:
+    """``text`` in lower case, letter for letter (offsets kept: "İ" lowers to two characters)."""
+    low = text.lower()
+    return low if len(low) == len(text) else "".join(c.lower()[:1] for c in text)
+
+
 def _plan(text: str, report: SpinReport, lm_on: bool, bigrams: Bigrams | None) -> _Plan:
     plan = _Plan([], {}, {})
+    low = _lower(text)
     for s in report.sightings:
         threshold = REPLACE_POSTERIOR if s.entry.spun_share is None else REPLACE_MEASURED_SHARE
         ctx = 0.0
         if bigrams is not None:
             ctx = CONTEXT_WEIGHT * bigrams.side_nats(*neighbours(text, s.start, s.end), s.entry.original, s.entry.spun)
+        if original_elsewhere(text, s.start, s.end, s.entry.original, low):
+            ctx += ORIGINAL_IN_TEXT_NATS
         plan.context[s.start] = ctx
         odds = _logit(s.posterior) + ctx
         if not lm_on or not LM_OPEN[0] <= s.posterior <= LM_OPEN[1]:
@@ -337,6 +413,24 @@ def _decisions(plan: _Plan, all_gains: list[list[float]]) -> list[tuple[Sighting
     return sorted(out, key=lambda x: x[0].start)
 
 
+def _confirmed_forms(plan: _Plan, all_gains: list[list[float]]) -> int:
+    """Different spun forms whose swap the model confirms by :data:`LM_CONFIRM_NATS`,
+    the table's sure ones included."""
+    forms = {s.entry.spun for s, _ in plan.sure}
+    for sightings, gains in zip(plan.open_by_sentence.values(), all_gains):
+        for s, gain in zip(sightings, gains):
+            if _logit(s.posterior) + plan.context[s.start] + gain - LM_MARGIN >= LM_CONFIRM_NATS:
+                forms.add(s.entry.spun)
+    return len(forms)
+
+
+def _worth_confirming(report: SpinReport, table: SpinTable) -> bool:
+    """An unflagged text the model should read: prose in English (its sentences were
+    read) with enough different forms to be flagged."""
+    forms = {s.entry.spun for s in report.sightings if not s.entry.weak}
+    return bool(report.sentences) and len(forms) >= table.min_forms
+
+
 def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore", lm: GGUFModel | None = None,
                        context: bool | Bigrams = True) -> tuple[str, list[Edit], SpinReport]:
     """Restore the originals of a flagged text's spun forms; say what was done.
@@ -346,7 +440,9 @@ def unspin_and_explain(text: str, table: SpinTable, mode: str = "restore", lm: G
     confidence: ``"spun form (table, confidence 0.93)"``.  With a language model
     (:mod:`.lm`), a sighting whose posterior is open (between :data:`LM_OPEN`) is
     restored when its log-odds plus the model's log-probability gain for the swapped
-    sentence reach :data:`LM_MARGIN`; surer ones are decided without it.  ``context``:
+    sentence reach :data:`LM_MARGIN`; surer ones are decided without it; an unflagged
+    text with enough forms is restored when the model confirms it (module docstring).
+    ``context``:
     add the evidence of each swap's neighbours from the installed word-pair counts
     (:mod:`.context`; nothing without them), or from the given
     :class:`~.context.Bigrams`; False: none.
@@ -379,10 +475,13 @@ def unspin_many_and_explain(texts: Sequence[str], table: SpinTable, mode: str = 
     if mode == "flag":
         return [(text, [], report) for text, report in zip(texts, reports)]
     flagged = [i for i, report in enumerate(reports) if report.flagged]
+    # with a model, unflagged texts with enough forms are read too (see LM_CONFIRM_FORMS)
+    unsure = ([i for i, report in enumerate(reports) if not report.flagged and _worth_confirming(report, table)]
+              if lm is not None else [])
     # the word-pair counts take half a second to load: only for a batch with a flagged text
-    bigrams = (context if isinstance(context, Bigrams) else installed_bigrams() if context and flagged
+    bigrams = (context if isinstance(context, Bigrams) else installed_bigrams() if context and (flagged or unsure)
                else None)
-    plans = {i: _plan(texts[i], reports[i], lm is not None, bigrams) for i in flagged}
+    plans = {i: _plan(texts[i], reports[i], lm is not None, bigrams) for i in sorted(flagged + unsure)}
     items = {i: _lm_items(texts[i], plan) for i, plan in plans.items()}
     batch = [item for i in plans for item in items[i]]
     gains = lm.swap_gains_many(batch) if batch and lm is not None else []
@@ -393,6 +492,13 @@ def unspin_many_and_explain(texts: Sequence[str], table: SpinTable, mode: str = 
             out.append((text, [], report))
             continue
         n = len(items[i])
+        if not report.flagged:
+            confirmed = _confirmed_forms(plans[i], gains[k:k + n])
+            if confirmed < LM_CONFIRM_FORMS:
+                k += n
+                out.append((text, [], report))
+                continue
+            report.flagged, report.confirmed, report.score = True, confirmed, max(report.score, 0.5)
         replacements = [Replacement(s.start, s.end, match_case(s.entry.original, text[s.start:s.end]),
                                     f"spun form ({report.table}{', lm' if lm is not None else ''}, "
                                     f"confidence {conf:.2f})")

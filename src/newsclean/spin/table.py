@@ -40,6 +40,13 @@ _NOTE = re.compile(r"\([^)]*\)")  # "smart (devices)": a note on the sense, not 
 _HEADER_WORDS = frozenset({"spun", "tortured", "spun phrase", "tortured phrase", "spun form"})
 
 
+# a measured spun share below this (a learned table's swap the spinner makes in few of
+# a form's uses: "next" for "second") marks a *weak* entry: restored where the evidence
+# at the sighting allows (the model's, mostly), but no evidence of spinning: its form
+# counts for nothing and its original against nothing when a text is judged
+DETECTION_MIN_SHARE = 0.1
+
+
 class TableError(ValueError):
     """A spin table that cannot be read; the message names the file and line."""
 
@@ -82,6 +89,15 @@ class Entry:
     # table's "consistency" column); None: estimated from frequencies
     spun_share: float | None = None
 
+    @property
+    def weak(self) -> bool:
+        """A measured share below :data:`DETECTION_MIN_SHARE`: restore-only."""
+        return _is_weak(self.spun_share)
+
+
+def _is_weak(share: float | None) -> bool:
+    return share is not None and share < DETECTION_MIN_SHARE
+
 
 class SpinTable:
     """Spun form -> original, with per-entry evidence (see the module docstring).
@@ -93,7 +109,8 @@ class SpinTable:
     [('gamers', 'players'), ('thirty day period', 'month')]
     """
 
-    def __init__(self, entries: Iterable[Entry], name: str = "table", min_forms: int = 2):
+    def __init__(self, entries: Iterable[Entry], name: str = "table", min_forms: int = 2, *,
+                 _weak_part: bool = False):
         self.name = name
         # different forms a text must show to be flagged: a lone odd word ("gamers" in a
         # games review) flags nothing
@@ -101,11 +118,17 @@ class SpinTable:
         self._entries: dict[str, Entry] = {}
         for e in entries:
             self._entries.setdefault(e.spun, e)
+        # weak entries are matched on their own (`weak`), so that the strong ones find in
+        # a text exactly what they would find without them
+        strong = {k: e for k, e in self._entries.items() if _weak_part or not e.weak}
+        weak = [e for e in self._entries.values() if e.weak] if not _weak_part else []
+        self.weak: SpinTable | None = SpinTable(weak, name, min_forms, _weak_part=True) if weak else None
         # the originals are looked for too: a writer uses them, a spinner mostly
-        # replaces them, so each one seen is evidence against spinning
-        originals = {_key(e.original) for e in self._entries.values()}
+        # replaces them, so each one seen is evidence against spinning (not those of
+        # weak entries, which a spinner mostly leaves)
+        originals = {_key(e.original) for e in strong.values()} if not _weak_part else set()
         self._keys: dict[str, Entry | None] = {k: None for k in originals if k}
-        for k, e in self._entries.items():
+        for k, e in strong.items():
             if k in originals and not e.is_original:
                 e = self._entries[k] = Entry(e.spun, e.original, e.lift, e.choices, e.words, True, e.spun_share)
             self._keys[k] = e
@@ -130,25 +153,27 @@ class SpinTable:
     def from_pairs(cls, pairs: Iterable[tuple[str, str] | tuple[str, str, float | None]],
                    name: str = "table") -> SpinTable:
         """Build from ``(spun form, original[, spun share])`` pairs; the first original
-        listed for a form wins, pairs whose two sides are the same words are ignored."""
+        listed for a form wins (a weak one gives way to a later one that is not), pairs
+        whose two sides are the same words are ignored."""
         firsts: dict[str, str] = {}
         shares: dict[str, float | None] = {}
         for spun, original, *share in pairs:
             k, o = _key(spun), " ".join(original.split())
             if not k or not o or k == _key(o) or len(k.split()) > MAX_PHRASE_WORDS:
                 continue
-            if k not in firsts:
+            if k not in firsts or (_is_weak(shares[k]) and not _is_weak(share[0] if share else None)):
                 firsts[k] = o
                 shares[k] = share[0] if share else None
         choices: dict[str, int] = {}
-        for o in firsts.values():
-            choices[o.lower()] = choices.get(o.lower(), 0) + 1
+        for k, o in firsts.items():
+            if not _is_weak(shares[k]):  # a weak form is seldom written
+                choices[o.lower()] = choices.get(o.lower(), 0) + 1
         entries = []
         for k, o in firsts.items():
             zo, zs = phrase_zipf(o), phrase_zipf(k)
             # an unknown word on either side: no frequency evidence either way
             lift = zo - zs if zo > 0.0 and zs > 0.0 else 0.0
-            entries.append(Entry(k, o, round(lift, 4), choices[o.lower()], len(k.split()), spun_share=shares[k]))
+            entries.append(Entry(k, o, round(lift, 4), choices.get(o.lower(), 1), len(k.split()), spun_share=shares[k]))
         return cls(entries, name)
 
     def __len__(self) -> int:
