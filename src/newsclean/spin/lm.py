@@ -2,8 +2,8 @@
 
 Frequencies cannot tell "the group said" (spun from "team"? no: a writer's "group") from
 "the team said"; a language model can: it scores the sentence both ways.  Only the
-sightings of flagged texts whose decision is open are scored, so clean text never pays
-for the model.
+open sightings of flagged texts, and of texts that show enough of a table's forms to be
+confirmed by the model, are scored: a clean text without them never pays for the model.
 
 The model is a local GGUF file of a Llama-architecture model, run here with numpy
 (weights dequantised once to float32; ``gguf`` reads the file, ``tokenizers`` runs its
