@@ -74,6 +74,9 @@ def expected_lines(payload: bytes) -> tuple[list[int], set[int]]:
     A whitespace-only line is no record, but one longer than ``--max-bytes`` may be
     rejected as over-size while it streams past (the reader cannot look at all of it).
     """
+    if payload.startswith((b"\xff\xfe", b"\xfe\xff")) and not payload.startswith(b"\xff\xfe\x00\x00"):
+        # a UTF-16 file (BOM first) is read re-encoded as UTF-8: its lines are that text's
+        payload = payload.decode("utf-16", errors="replace").encode("utf-8", "surrogatepass")
     must, may = [], set()
     for n, line in enumerate(payload.split(b"\n"), 1):
         if line.endswith(b"\r"):

@@ -347,3 +347,13 @@ def test_reject_record_truncates_raw():
     rec = outcome.reject_record()
     assert rec["source"] == "s" and rec["line"] == 4 and rec["reason"] == "bad" and rec["id"] == "s:4"
     assert rec["raw"].startswith("\ufffdxxx") and len(rec["raw"]) == 10_000
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 1000])
+def test_a_utf16_file_reads_alike_however_it_is_cut_into_chunks(size):
+    # the BOM is told by the first four bytes even when they come one chunk at a time
+    # (a fuzz input that starts with a UTF-16 BOM found the case)
+    data = "\ufeff".encode("utf-16-le") + '{"id": "a", "text": "caf\u00e9"}\n{"id": "b"}\n'.encode("utf-16-le")
+    whole = [(it.line, it.record, it.error) for it in read_jsonl(iter([data]), "t")]
+    cut = [(it.line, it.record, it.error) for it in read_jsonl((data[i:i + size] for i in range(0, len(data), size)), "t")]
+    assert cut == whole and [line for line, _, _ in whole] == [1, 2]

@@ -410,9 +410,12 @@ def _utf16_as_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:
     (Windows tools save "Unicode" text that way; its NUL bytes would read as binary)."""
     import codecs
 
+    # the first four bytes decide (a UTF-32 BOM starts like UTF-16's), however the
+    # stream is cut into chunks
     first = b""
-    for first in chunks:
-        if first:
+    for chunk in chunks:
+        first += chunk
+        if len(first) >= 4:
             break
     if not first.startswith(UTF16_BOMS) or first.startswith(b"\xff\xfe\x00\x00"):  # not UTF-32
         if first:
