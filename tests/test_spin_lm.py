@@ -138,6 +138,35 @@ def test_model_reads_a_sentence_after_what_precedes_it_in_its_paragraph():
     assert restore.LM_OPEN[0] <= 0.15 <= restore.LM_OPEN[1]
 
 
+def test_flagged_text_asks_the_model_only_about_swaps_it_could_overturn():
+    # no model needed: a stand-in records what it is asked and prefers nothing
+    from newsclean.spin.restore import LM_ODDS_BAND, _logit, unspin_many_and_explain
+
+    class Recorder:
+        def __init__(self):
+            self.asked = []
+
+        def swap_gains_many(self, items):
+            self.asked += [item[s:e] for item, swaps in items for s, e, _ in swaps]
+            return [[0.0] * len(swaps) for _, swaps in items]
+
+    table = SpinTable.from_pairs([("team", "group", 0.15), ("gamers", "players", 0.9),
+                                  ("thirty day period", "month", 0.9)])
+    assert _logit(0.9) >= LM_ODDS_BAND[1] > _logit(0.15) >= LM_ODDS_BAND[0]
+    text = "The gamers waited a thirty day period. The team said no."
+    rec = Recorder()
+    (new, edits, report), = unspin_many_and_explain([text], table, lm=rec, context=False)
+    assert report.flagged and rec.asked == ["team"]          # the sure ones are not read
+    assert new == "The players waited a month. The team said no."  # gain 0: "team" stays
+    # an unflagged text the model is to confirm: every open swap is read, sure or not
+    rec = Recorder()
+    table = SpinTable.from_pairs([("team", "group", 0.9), ("only", "just", 0.9)])
+    (new, _, report), = unspin_many_and_explain(["The team said only that. The group met."], table, lm=rec,
+                                                context=False)
+    assert not report.flagged and sorted(rec.asked) == ["only", "team"]
+    assert new == "The team said only that. The group met."   # the model confirmed nothing
+
+
 # "team" for "group" is an ambiguous swap: a learned table measured that only 15 % of
 # its uses were spun, so without a model it stays; the model restores it where "group"
 # is the idiom and keeps the genuine "team"
