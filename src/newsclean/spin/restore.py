@@ -383,13 +383,16 @@ def _plan(text: str, report: SpinReport, lm_on: bool, bigrams: Bigrams | None) -
             ctx += ORIGINAL_IN_TEXT_NATS
         plan.context[s.start] = ctx
         odds = _logit(s.posterior) + ctx
+        # the line a sighting decided without the model must reach (None: the model decides)
         if not lm_on or not LM_OPEN[0] <= s.posterior <= LM_OPEN[1]:
-            if odds >= _logit(threshold if not lm_on else LM_OPEN[1]):
-                plan.sure.append((s, _logistic(odds)))
-            continue
-        if report.flagged and not LM_ODDS_BAND[0] <= odds < LM_ODDS_BAND[1]:
-            # (an unflagged text waits for the model's confirmation of each swap)
-            if odds >= 0.0:
+            line = _logit(threshold if not lm_on else LM_OPEN[1])
+        elif report.flagged and not LM_ODDS_BAND[0] <= odds < LM_ODDS_BAND[1]:
+            # the model's line with no gain (an unflagged text waits for its confirmation)
+            line = LM_MARGIN
+        else:
+            line = None
+        if line is not None:
+            if odds >= line:
                 plan.sure.append((s, _logistic(odds)))
             continue
         sentence = next(((a, b) for a, b, _ in report.sentences if a <= s.start and s.end <= b), None)
