@@ -38,49 +38,21 @@ Cluster ids are the survivor's (unique) name: deterministic, independent of hash
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .minhash import lsh_candidates, lsh_candidates_between
+from .params import KEEP_POLICIES, DedupParams, parse_date, record_date  # noqa: F401  (re-exported)
 from .unionfind import connected_components
 from .verify import overlap
 
 if TYPE_CHECKING:
     from .features import Features
     from .index import Index
-
-KEEP_POLICIES = ("cleanest", "earliest", "longest", "first")
-DATE_FIELDS = ("date", "published", "published_at", "publish_date", "timestamp")
-
-
-@dataclass(frozen=True)
-class DedupParams:
-    """Tuned on the dev set (see benchmarks/eval_dedup.py)."""
-
-    shingle: int = 3  # words per shingle
-    skeleton_shingle: int = 5  # skeleton tokens per shingle
-    num_perm: int = 128
-    bands: int = 64
-    rows: int = 2  # 64 x 2: a pair with Jaccard 0.2 is a candidate with p = 0.93
-    threshold: float = 0.6  # word-shingle containment
-    min_shared: int = 8  # shared shingles needed besides the ratio
-    skeleton_threshold: float = 0.75
-    skeleton_word_floor: float = 0.3
-    min_words: int = 20
-    seed: int = 1
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1], not {self.threshold}")
-        if self.bands * self.rows > self.num_perm:
-            raise ValueError("bands * rows must not exceed num_perm")
-
 
 @dataclass
 class Document:
@@ -162,35 +134,6 @@ def unique_names(ids: Sequence[Any], taken: Collection[str] = ()) -> list[str]:
         used.add(name)
         out.append(name)
     return out
-
-
-def parse_date(value: Any) -> float | None:
-    """Epoch seconds from an ISO 8601 string or a number; None when unreadable."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    if not isinstance(value, str):
-        return None
-    s = value.strip()
-    if s.endswith(("Z", "z")):
-        s = s[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
-
-
-def record_date(record: dict[str, Any]) -> float | None:
-    for f in DATE_FIELDS:
-        if f in record:
-            d = parse_date(record[f])
-            if d is not None:
-                return d
-    return None
 
 
 def survivor_rank(keep: str, meta: DocMeta) -> np.ndarray:

@@ -26,7 +26,7 @@ from .minhash import EMPTY_BIN, MinHasher, _doc_batches, shingle_hashes_batch
 from .text import skeleton_of_tokens, tokens
 
 if TYPE_CHECKING:
-    from .core import DedupParams
+    from .params import DedupParams
 
 SIG_DTYPE = np.uint16
 
@@ -143,7 +143,7 @@ def document_features(texts: Sequence[str], params: DedupParams,
     ``on_tokens`` receives each text's :func:`~.text.tokens` (in order), for other views
     that start from them (the terms of event clustering): one tokenisation for all.
 
-    >>> from newsclean.dedup.core import DedupParams
+    >>> from newsclean.dedup.params import DedupParams
     >>> t = " ".join(f"w{i}" for i in range(30))
     >>> f = document_features([t, t, "too short"], DedupParams())
     >>> f.nwords.tolist(), bool((f.digest[0] == f.digest[1]).all()), len(f.wset(0)), len(f.wset(2))

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import DedupParams
+from .params import DedupParams
 
 INDEX_DIR = "index"
 FORMAT = "newsclean-dedup-index"

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .core import DedupParams, record_date
+from .params import DedupParams, record_date
 from .events import (
     DocVectors,
     EventParams,
