@@ -2,6 +2,7 @@
 """Growth of `newsclean dedup` (or `run`) with corpus size: time, docs/s and peak memory.
 
     python benchmarks/scale_dedup.py [--sizes 10000 100000 1000000] [--command dedup] [--events]
+                                     [--splices 0.7]
 
 Synthetic news corpus built from the BBC articles (../shared/data/bbc-news-fulltext):
 distinct stories of sentences drawn at random from the articles, and altered
@@ -88,13 +89,18 @@ def fresh_sentence(sentence: str, vocab: dict[str, list[str]], rng: random.Rando
     return "".join(out)
 
 
-def make_corpus(path: Path, n: int, bbc: list[str], seed: int = 7) -> int:
+def make_corpus(path: Path, n: int, bbc: list[str], seed: int = 7, splices: float = 0.0) -> int:
     """Write n records: distinct synthetic stories and ~1/3 altered copies of them.
 
     A story is 3-5 paragraphs of 2-4 sentences drawn at random from all BBC
     sentences, half of their words swapped (:func:`fresh_sentence`), under a numbered
     dateline: two stories share a phrase only by chance (far below the near-duplicate
     threshold), so the corpus grows without repeating itself.
+
+    With ``splices`` (a share of the records, e.g. 0.7), that share are pages made of
+    several stories already written: two whole stories, a story followed by the
+    openings of two others, or a roundup of three to five openings.  Every story
+    then sits in several pages: union-find over containment would join them all.
     """
     rng = random.Random(seed)
     sentences = [s for t in bbc for s in _SENTENCE_END.split(t.replace("\n\n", " ")) if len(s.split()) >= 6]
@@ -104,20 +110,42 @@ def make_corpus(path: Path, n: int, bbc: list[str], seed: int = 7) -> int:
             if tok[0].isalnum() and tok.lower() not in _KEEP:
                 vocab["num" if tok[0].isdigit() else "cap" if tok[0].isupper() else "low"].add(tok)
     words = {k: sorted(v) for k, v in vocab.items()}
-    written = 0
-    slot = 0
+    recent: list[str] = []  # the stories a page may hold (bounded: memory stays flat)
+    written = slot = pages = 0
     with open(path, "w", encoding="utf-8") as f:
         while written < n:
+            if len(recent) >= 5 and rng.random() < splices:
+                f.write(json.dumps({"id": f"page{pages}", "text": page_of(recent, rng)}, ensure_ascii=False) + "\n")
+                written, pages = written + 1, pages + 1
+                continue
             paras = [" ".join(fresh_sentence(s, words, rng) for s in rng.sample(sentences, rng.randint(2, 4)))
                      for _ in range(rng.randint(3, 5))]
             original = f"{rng.choice(CITIES)}, report {slot} \u2014 " + "\n\n".join(paras)
             f.write(json.dumps({"id": f"s{slot}", "text": original}, ensure_ascii=False) + "\n")
             written += 1
+            recent = (recent + [original])[-2000:]
             if rng.random() < 0.5 and written < n:
                 f.write(json.dumps({"id": f"s{slot}-c", "text": variant(original, rng)}, ensure_ascii=False) + "\n")
                 written += 1
             slot += 1
     return written
+
+
+def opening(text: str, words: int = 45) -> str:
+    return " ".join(text.split()[:words])
+
+
+def page_of(stories: list[str], rng: random.Random) -> str:
+    """A page holding several of ``stories``: two whole ones, one with two others'
+    openings in a related block, or a roundup of openings."""
+    kind = rng.randrange(3)
+    if kind == 0:
+        a, b = rng.sample(stories, 2)
+        return a + "\n\n" + b
+    if kind == 1:
+        a, b, c = rng.sample(stories, 3)
+        return a + "\n\nRelated stories\n\n" + opening(b) + "\n\n" + opening(c)
+    return "News in brief\n\n" + "\n\n".join(opening(t, 70) for t in rng.sample(stories, rng.randint(3, 5)))
 
 
 def main(argv=None) -> int:
@@ -129,6 +157,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, help="--workers for the command (default: its own, all cores)")
     ap.add_argument("--work", help="folder for the corpora and outputs (default: a temporary folder)")
     ap.add_argument("--json", help="write the figures to this JSON file")
+    ap.add_argument("--splices", type=float, default=0.0, metavar="SHARE",
+                    help="share of the records that are pages holding several stories (e.g. 0.7)")
     a = ap.parse_args(argv)
     shared = shared_dir(a.shared)
     if shared is None:
@@ -139,9 +169,9 @@ def main(argv=None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in a.sizes:
-        corpus = work / f"corpus-{n}.jsonl"
+        corpus = work / (f"corpus-{n}.jsonl" if not a.splices else f"corpus-{n}-splices{a.splices:g}.jsonl")
         if not corpus.exists():
-            make_corpus(corpus, n, bbc)
+            make_corpus(corpus, n, bbc, splices=a.splices)
         out = work / f"out-{a.command}-{n}"
         shutil.rmtree(out, ignore_errors=True)  # a fresh run, not a resumed one
         args = [a.command, str(corpus), "-o", str(out), "-q"] + (["--events"] if a.events else [])
@@ -160,6 +190,8 @@ def main(argv=None) -> int:
             "peak_rss_mb": round(peak_kb / 1024),
             "exit": res.returncode,
             "duplicates": stats.get("duplicates"),
+            "composite_pages": stats.get("composite_pages"),
+            "largest_cluster": max((int(k) for k in stats.get("cluster_size_histogram", {})), default=None),
             "timings": stats.get("timings"),
         }
         if res.returncode != 0:

@@ -198,11 +198,11 @@ def test_copies_found_and_unrelated_kept_apart():
     assert res["bank-damaged"].cluster == res["bank"].cluster
     clusters = {res[k].cluster for k in ("flood", "rugby", "bank", "flood-other")}
     assert len(clusters) == 4  # same-event report is not a copy
-    # cleanest: no copy has cleaning edits, so the longest (the one with boilerplate) survives
-    assert res["flood-boiler"].duplicate_of is None and res["flood-boiler"].similarity == 1.0
-    assert res["flood"].cluster == "flood-boiler" and res["flood"].duplicate_of == "flood-boiler"
-    assert res["flood-trunc"].duplicate_of == "flood-boiler"
-    assert 0.6 <= res["flood-trunc"].similarity <= 1.0
+    # cleanest: no copy has cleaning edits; the copy with a header no other copy shares
+    # does not beat its original, and each removed copy is contained in the original
+    assert res["flood"].duplicate_of is None and res["flood"].similarity == 1.0
+    assert res["flood-boiler"].duplicate_of == "flood" and 0.6 <= res["flood-boiler"].similarity < 1.0
+    assert res["flood-trunc"].duplicate_of == "flood" and res["flood-trunc"].similarity == 1.0
 
 
 def test_spun_copy_found_by_skeleton_when_words_fail():
@@ -231,10 +231,12 @@ def test_survivor_policies():
         rs = dedup_records(recs, keep=keep)
         assert len({r.cluster for r in rs}) == 1
         return rs[0].cluster
-    assert survivor("cleanest") == "b"  # no edits, longest
-    assert survivor("longest") == "b"
-    assert survivor("first") == "t"
-    assert survivor("earliest") == "t"
+    # the truncated copy never survives its whole original, whatever the policy; the copy
+    # with a header no other copy has does not beat the original either
+    assert survivor("cleanest") == "f"  # no edits, no added header
+    assert survivor("longest") == "f"
+    assert survivor("first") == "d"  # the first that is not a cut of another
+    assert survivor("earliest") == "d"
     recs[0]["date"] = "not a date"
     assert survivor("earliest") == "d"
     with pytest.raises(ValueError):

@@ -60,7 +60,7 @@ def test_parameter_mismatch_refused(tmp_path):
     recs = fixture_records()
     first = dedup(tmp_path, "first", recs[:4])
     write_input(tmp_path / "new.jsonl", recs[4:])
-    for extra, what in ((["--threshold", "0.7"], "threshold: 0.6 there, 0.7 here"),
+    for extra, what in ((["--threshold", "0.8"], "threshold: 0.7 there, 0.8 here"),
                         (["--keep", "longest"], "keep: 'cleanest' there, 'longest' here")):
         out = tmp_path / "out"
         result = run_cli(["dedup", str(tmp_path / "new.jsonl"), "-o", str(out), "--against", str(first), *extra])

@@ -367,10 +367,12 @@ def _clusters(n: int = 4) -> list[list[str]]:
     groups = []
     for i in range(n):
         topic = _TOPICS[i % len(_TOPICS)]
-        original = (f"{topic}. The players met the court for the first time in a month, the club said. "
-                    f"{topic.split(' ', 1)[1]}, officials said.")
+        # the story around the swaps is long enough for the copies to be near-duplicates
+        # by word containment (the threshold is 0.7)
+        tail = f"{topic.split(' ', 1)[1]}, officials said. The council will meet again on Friday evening."
+        original = f"{topic}. The players met the court for the first time in a month, the club said. {tail}"
         spun = (f"{topic}. The gamers met the courtroom for the very first time in a thirty day period, the "
-                f"club said. {topic.split(' ', 1)[1]}, officials said.")
+                f"club said. {tail}")
         typo = original.replace("club said", "club dias")  # a garbled copy, not spin
         # survivor first: sometimes the original, sometimes the spun copy
         groups.append([original, spun, typo] if i % 2 else [spun, original])

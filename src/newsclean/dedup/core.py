@@ -3,38 +3,47 @@
 How two documents are compared (all on the *cleaned* text, see :mod:`.text`):
 
 1. **Exact**: identical normalised word sequences (lowercase, punctuation stripped,
-   whitespace folded) always merge, whatever their length; empty texts included.
+   whitespace folded) are copies of each other, whatever their length; empty texts
+   included.  Documents with fewer than ``min_words`` words are compared by this rule
+   only.
 2. **Near**: documents with at least ``min_words`` words get two shingle sets — word
    ``shingle``-grams of the normalised words, and ``skeleton_shingle``-grams of the
    spin-robust skeleton (names, numbers, function words).  MinHash-LSH over each set
-   proposes candidate pairs; *every* candidate is verified exactly:
+   proposes candidate pairs; *every* candidate is verified exactly, in both directions
+   (:func:`.verify.measure_pair`): "a is contained in b" when
 
-   * words: containment ``|A∩B| / min(|A|,|B|) >= threshold`` (truncated copies and
-     copies with boilerplate headers/footers are contained in the original), with at
-     least ``min_shared`` shared shingles;
-   * or skeleton containment ``>= skeleton_threshold`` while word containment is at
-     least ``skeleton_word_floor`` (spun copies: synonyms break word shingles, names,
-     numbers and function words survive).
+   * words: ``|A∩B| / |A| >= threshold`` with at least ``min_shared`` shared shingles
+     (a truncated copy is contained in its original; an original in its copy with a
+     header or footer);
+   * or skeleton: ``|A∩B| / |A| >= skeleton_threshold`` on the skeleton sets while the
+     word containment is at least ``skeleton_word_floor`` (spun copies: synonyms break
+     word shingles, names, numbers and function words survive).
 
-   Verified pairs are joined by union-find (connected components).
-3. Documents with fewer than ``min_words`` words (and empty ones) are never merged on
-   shingles: only rule 1 applies to them.
+3. **Assignment** (:mod:`.assign`): a record is removed only as a duplicate of the
+   survivor it names, and only when that survivor contains it; a page that holds
+   several stories (a *composite* page) never joins them.  ``similarity`` is the
+   verified containment of a record in its survivor (1.0 for survivors and exact
+   copies).
 
-Survivor per cluster (``keep``):
+Survivor per cluster (``keep``), among the records that no other record *dominates*
+(contains, with clearly more of its own: a truncated copy never survives its
+original):
 
-* ``cleanest`` (default): fewest cleaning edits (least damage), then longest cleaned
-  text, then earliest in input, then id;
-* ``longest``: longest cleaned text, then fewest edits, then input order;
+* ``cleanest`` (default): fewest cleaning edits (least damage), then least spin, then
+  most content that other members share (a header or footer that no other member has
+  does not make a copy beat its original), then longest, then earliest date, then id;
+* ``longest``: most shared content, then longest cleaned text, then fewest edits, then id;
 * ``earliest``: earliest date (``date``, ``published``, ``published_at``,
   ``publish_date``, ``timestamp``; ISO 8601 strings or epoch seconds; records without a
-  readable date come last), then input order;
+  readable date come last), then id;
 * ``first``: first in input order.
 
 Ids: a record keeps its id; a record without one is called ``#<position>`` (1-based).
 When an id occurs more than once, its 2nd, 3rd, ... occurrences are named
 ``<id>#2``, ``<id>#3`` in ``cluster``/``duplicate_of``, so cluster names stay unique.
 Records sharing an id are otherwise independent: they merge only if their texts do.
-Cluster ids are the survivor's (unique) name: deterministic, independent of hashing.
+Cluster ids are the survivor's (unique) name: deterministic, independent of hashing
+and of input order.
 """
 from __future__ import annotations
 
@@ -45,14 +54,26 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .assign import (
+    Graph,
+    PageRoles,
+    Sources,
+    assign,
+    dominated,
+    find_pages,
+    overlapping_sets,
+    policy_keys,
+    support,
+    takes,
+)
 from .minhash import lsh_candidates, lsh_candidates_between
 from .params import KEEP_POLICIES, DedupParams, parse_date, record_date  # noqa: F401  (re-exported)
-from .unionfind import connected_components
-from .verify import overlap
+from .verify import measure_pair
 
 if TYPE_CHECKING:
     from .features import Features
     from .index import Index
+
 
 @dataclass
 class Document:
@@ -77,10 +98,15 @@ class DedupResult:
     event: str | None = None
     name: str = ""
     index: int = 0
+    contains: list[str] | None = None  # a composite page: the names of the records it holds
 
     @property
     def is_duplicate(self) -> bool:
         return self.duplicate_of is not None
+
+    @property
+    def composite(self) -> bool:
+        return self.contains is not None
 
     def to_dict(self, events: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -89,6 +115,9 @@ class DedupResult:
             "duplicate_of": self.duplicate_of,
             "similarity": self.similarity,
         }
+        if self.contains is not None:
+            d["composite"] = True
+            d["contains"] = self.contains
         if events:
             d["event"] = self.event
         return d
@@ -106,6 +135,8 @@ class ClusterInfo:
     event_candidates: int = 0
     index: Any = None  # the batch's index entries (cluster_documents(build_index=True))
     joined_previous: int = 0  # documents that joined a cluster of the previous index
+    composite_pages: int = 0  # records that hold several stories
+    min_similarity: float | None = None  # the smallest verified similarity of a removed record
 
 
 def unique_names(ids: Sequence[Any], taken: Collection[str] = ()) -> list[str]:
@@ -136,42 +167,53 @@ def unique_names(ids: Sequence[Any], taken: Collection[str] = ()) -> list[str]:
     return out
 
 
-def survivor_rank(keep: str, meta: DocMeta) -> np.ndarray:
-    """Rank of each document as a survivor under policy ``keep`` (0 = preferred).
 
-    Ties end on the unique name (never on input position), so the survivors do not
-    depend on the order the records came in (``first`` excepted, by definition).
-    """
+@dataclass
+class DocMeta:
+    """What the survivor policies read, per document (aligned with the features)."""
+
+    names: list[str]
+    ids: list[Any]
+    edits: np.ndarray  # int64: cleaning edits (damage)
+    length: np.ndarray  # int64: characters of cleaned text
+    date: np.ndarray  # float64: epoch seconds, NaN when unknown
+    spin: np.ndarray  # float64: spin score (0 when not measured)
+
+    @classmethod
+    def of(cls, docs: Sequence[Document]) -> DocMeta:
+        return cls(
+            names=[d.name for d in docs], ids=[d.id for d in docs],
+            edits=np.fromiter((d.edits for d in docs), dtype=np.int64, count=len(docs)),
+            length=np.fromiter((len(d.text) for d in docs), dtype=np.int64, count=len(docs)),
+            date=np.fromiter((np.nan if d.date is None else d.date for d in docs), dtype=np.float64,
+                             count=len(docs)),
+            spin=np.fromiter((d.spin for d in docs), dtype=np.float64, count=len(docs)),
+        )
+
+
+def policy_columns(meta: DocMeta) -> dict[str, np.ndarray]:
+    """The per-document columns the keep policies sort on.  Ties end on the unique name
+    (never on input position), so survivors do not depend on input order."""
     n = len(meta.names)
-    if keep == "first":
-        return np.arange(n, dtype=np.int64)
-    if keep not in KEEP_POLICIES:
-        raise ValueError(f"keep must be one of {', '.join(KEEP_POLICIES)}, not {keep!r}")
     name_rank = np.empty(n, dtype=np.int64)
     name_rank[sorted(range(n), key=meta.names.__getitem__)] = np.arange(n)
     no_date = np.isnan(meta.date)
-    date = np.where(no_date, 0.0, meta.date)
-    if keep == "cleanest":
-        keys = (meta.edits, meta.spin, -meta.length, no_date, date, name_rank)
-    elif keep == "longest":
-        keys = (-meta.length, meta.edits, name_rank)
-    else:  # earliest
-        keys = (no_date, date, name_rank)
+    return {"index": np.arange(n, dtype=np.int64), "name_rank": name_rank, "no_date": no_date,
+            "date": np.where(no_date, 0.0, meta.date), "edits": meta.edits, "spin": meta.spin,
+            "length": meta.length}
+
+
+def survivor_rank(keep: str, meta: DocMeta) -> np.ndarray:
+    """Rank of each document under policy ``keep`` on its own columns (0 = preferred): the
+    order among exact copies, which share everything the text decides."""
+    if keep not in KEEP_POLICIES:
+        raise ValueError(f"keep must be one of {', '.join(KEEP_POLICIES)}, not {keep!r}")
+    n = len(meta.names)
+    zeros = np.zeros(n, dtype=np.int64)
+    keys = policy_keys(keep, policy_columns(meta), zeros, zeros, zeros, zeros)
     rank = np.empty(n, dtype=np.int64)
     rank[np.lexsort(keys[::-1])] = np.arange(n)
     return rank
-
-
-def _similarity(wa: np.ndarray, wb: np.ndarray, sa: np.ndarray, sb: np.ndarray, params: DedupParams) -> float:
-    """The verified score of a pair (0 when it does not pass): the containment that passed."""
-    w = overlap(wa, wb)
-    if w.containment >= params.threshold and w.intersection >= params.min_shared:
-        return w.containment
-    if w.containment >= params.skeleton_word_floor:
-        s = overlap(sa, sb)
-        if s.containment >= params.skeleton_threshold and s.intersection >= params.min_shared:
-            return s.containment
-    return 0.0
 
 
 def _plausible(pairs: np.ndarray, sig: np.ndarray, size: np.ndarray, params: DedupParams,
@@ -202,35 +244,13 @@ def _plausible(pairs: np.ndarray, sig: np.ndarray, size: np.ndarray, params: Ded
 
 
 @dataclass
-class DocMeta:
-    """What the survivor policies read, per document (aligned with the features)."""
-
-    names: list[str]
-    ids: list[Any]
-    edits: np.ndarray  # int64: cleaning edits (damage)
-    length: np.ndarray  # int64: characters of cleaned text
-    date: np.ndarray  # float64: epoch seconds, NaN when unknown
-    spin: np.ndarray  # float64: spin score (0 when not measured)
-
-    @classmethod
-    def of(cls, docs: Sequence[Document]) -> DocMeta:
-        return cls(
-            names=[d.name for d in docs], ids=[d.id for d in docs],
-            edits=np.fromiter((d.edits for d in docs), dtype=np.int64, count=len(docs)),
-            length=np.fromiter((len(d.text) for d in docs), dtype=np.int64, count=len(docs)),
-            date=np.fromiter((np.nan if d.date is None else d.date for d in docs), dtype=np.float64,
-                             count=len(docs)),
-            spin=np.fromiter((d.spin for d in docs), dtype=np.float64, count=len(docs)),
-        )
-
-
-@dataclass
 class Verdicts:
     """Clustering of a batch, as arrays aligned with its documents.
 
     ``survivor[i]`` is the global index of document i's survivor (records of a previous
     index first, then the batch: ``n_prev + i`` is document i itself); ``similarity``
-    the verified containment to it (1.0 for the survivor and exact copies).
+    the verified containment of i in it (1.0 for the survivor and exact copies);
+    ``contains[i]`` the global indices of the records a composite page i holds.
     """
 
     survivor: np.ndarray  # int64
@@ -238,9 +258,15 @@ class Verdicts:
     n_prev: int
     names: list[str]  # the batch's
     prev_names: list[str]
+    contains: dict[int, list[int]] = field(default_factory=dict)
 
     def name_of(self, g: int) -> str:
         return self.prev_names[g] if g < self.n_prev else self.names[g - self.n_prev]
+
+    def contained_names(self, i: int) -> list[str] | None:
+        """Names of the records composite page ``i`` holds (None: not a composite page)."""
+        held = self.contains.get(i)
+        return None if held is None else sorted(self.name_of(g) for g in held)
 
     def results(self, ids: Sequence[Any]) -> list[DedupResult]:
         out = []
@@ -248,7 +274,8 @@ class Verdicts:
             cname = self.name_of(g)
             own = g == self.n_prev + i
             out.append(DedupResult(id=ids[i], cluster=cname, duplicate_of=None if own else cname,
-                                   similarity=round(float(sim), 4), name=self.names[i], index=i))
+                                   similarity=round(float(sim), 4), name=self.names[i], index=i,
+                                   contains=self.contained_names(i)))
         return out
 
 
@@ -262,22 +289,217 @@ def _union_pairs(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return np.stack([keys // max(n, 1), keys % max(n, 1)], axis=1)
 
 
-def _exact_representatives(digest: np.ndarray, prev_digest: np.ndarray | None) -> np.ndarray:
-    """For each document, the global index of the first record with its digest (archive first)."""
-    parts = [np.asarray(prev_digest)] if prev_digest is not None and len(prev_digest) else []
-    d = np.ascontiguousarray(np.concatenate([*parts, digest])).view(np.uint64).reshape(-1, 2)
-    n_all = len(d)
-    if n_all == 0:
+def exact_representatives(digest: np.ndarray, rank: np.ndarray, prev_digest: np.ndarray | None) -> np.ndarray:
+    """For each document, the global index of the record that stands for its exact text:
+    the archive's first record with that text, else the batch's best-ranked one."""
+    prev = np.asarray(prev_digest) if prev_digest is not None and len(prev_digest) else np.zeros((0, 16), np.uint8)
+    n_prev, n = len(prev), len(digest)
+    if n == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((d[:, 1], d[:, 0]))  # stable: equal digests stay in index order
+    d = np.ascontiguousarray(np.concatenate([prev, digest])).view(np.uint64).reshape(-1, 2)
+    in_batch = np.concatenate([np.zeros(n_prev, np.int64), np.ones(n, np.int64)])
+    within = np.concatenate([np.arange(n_prev, dtype=np.int64), rank])
+    order = np.lexsort((within, in_batch, d[:, 1], d[:, 0]))
     sd = d[order]
-    start = np.empty(n_all, dtype=bool)
+    start = np.empty(len(d), dtype=bool)
     start[0] = True
     np.any(sd[1:] != sd[:-1], axis=1, out=start[1:])
     first = order[np.flatnonzero(start)][np.cumsum(start) - 1]
-    rep = np.empty(n_all, dtype=np.int64)
+    rep = np.empty(len(d), dtype=np.int64)
     rep[order] = first
-    return rep[n_all - len(digest):]
+    return rep[n_prev:]
+
+
+def batch_candidates(feat: Features, nodes: np.ndarray, params: DedupParams) -> np.ndarray:
+    """LSH candidate pairs (document indices) among ``nodes``, either view."""
+    pairs = _union_pairs(
+        lsh_candidates(feat.wsig, params.bands, params.rows, subset=nodes),
+        lsh_candidates(feat.ssig, params.bands, params.rows, subset=nodes),
+        len(nodes),
+    )
+    return nodes[pairs]
+
+
+def archive_candidates(feat: Features, nodes: np.ndarray, previous: Index, params: DedupParams) -> np.ndarray:
+    """LSH candidate pairs (document index, archive row) between ``nodes`` and the archive."""
+    rows = np.asarray(previous.row)
+    if not previous.rows or not len(nodes):
+        return np.zeros((0, 2), dtype=np.int64)
+    used = np.unique(rows[rows >= 0])
+    pairs = np.concatenate([
+        lsh_candidates_between(feat.wsig, previous.wsig, params.bands, params.rows, new_subset=nodes,
+                               old_subset=used),
+        lsh_candidates_between(feat.ssig, previous.ssig, params.bands, params.rows, new_subset=nodes,
+                               old_subset=used),
+    ])
+    if not len(pairs):
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.unique(pairs, axis=0)
+    return np.stack([nodes[pairs[:, 0]], used[pairs[:, 1]]], axis=1)
+
+
+@dataclass
+class Texts:
+    """Shingle sets of the batch's documents and of the archive rows in the graph
+    (archive node ``n + k`` is row ``archive_rows[k]``)."""
+
+    feat: Features
+    previous: Index | None
+    long_enough: np.ndarray
+    archive_rows: list[int] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.feat)
+
+    @property
+    def n_prev(self) -> int:
+        return self.previous.size if self.previous is not None else 0
+
+    def of_node(self, node: int) -> tuple[np.ndarray, np.ndarray] | None:
+        if node < self.n:
+            return (self.feat.wset(node), self.feat.sset(node)) if self.long_enough[node] else None
+        row = self.archive_rows[node - self.n]
+        return self.previous.wset(row), self.previous.sset(row)
+
+    def of_record(self, g: int) -> tuple[np.ndarray, np.ndarray] | None:
+        if g >= self.n_prev:
+            return self.of_node(g - self.n_prev)
+        row = int(self.previous.row[g])
+        return (self.previous.wset(row), self.previous.sset(row)) if row >= 0 else None
+
+
+def archive_nodes(graph: Graph, texts: Texts, rows: np.ndarray) -> dict[int, int]:
+    """Give each archive row in ``rows`` a node (its record, its survivor); row -> node."""
+    previous = texts.previous
+    record_rows = np.asarray(previous.row)
+    has_row = np.flatnonzero(record_rows >= 0)
+    first_rows, first_at = np.unique(record_rows[has_row], return_index=True)
+    first_record = dict(zip(first_rows.tolist(), has_row[first_at].tolist()))
+    cluster = np.asarray(previous.cluster)
+    node_of = {}
+    for row in sorted(set(rows.tolist())):
+        node = texts.n + len(texts.archive_rows)
+        texts.archive_rows.append(row)
+        record = first_record[row]
+        graph.archive_record[node], graph.fixed_survivor[node] = record, int(cluster[record])
+        node_of[row] = node
+    graph.archive_composite = set(np.flatnonzero(np.asarray(previous.composite)).tolist())
+    graph.tie.extend(texts.n + graph.archive_record[texts.n + k] for k in range(len(texts.archive_rows)))
+    return node_of
+
+
+def verify_into(graph: Graph, texts: Texts, pairs: np.ndarray, params: DedupParams,
+                second: dict[int, int] | None = None) -> None:
+    """Verify candidate ``pairs`` exactly (both directions) and add the linked ones to
+    ``graph``; ``second`` maps the second column to nodes (archive rows)."""
+    for a, b in pairs.tolist():
+        node_b = second[b] if second is not None else b
+        sa, sb = texts.of_node(a), texts.of_node(node_b)
+        measure = measure_pair(sa[0], sb[0], sa[1], sb[1], params)
+        if measure.linked:
+            graph.add(a, node_b, measure)
+
+
+def build_graph(texts: Texts, nodes: np.ndarray, params: DedupParams, tie: list[int],
+                info: ClusterInfo) -> Graph:
+    """Candidates (MinHash-LSH within the batch and against the archive), each verified."""
+    feat, previous = texts.feat, texts.previous
+    started = time.perf_counter()
+    graph = Graph(n_batch=texts.n, tie=list(tie))
+    pairs = batch_candidates(feat, nodes, params)
+    archive_pairs = archive_candidates(feat, nodes, previous, params) if previous is not None else None
+    info.candidates = len(pairs) + (len(archive_pairs) if archive_pairs is not None else 0)
+    info.timings["minhash_lsh"] = time.perf_counter() - started
+    started = time.perf_counter()
+    word_sizes = np.diff(feat.woff)
+    if len(pairs):
+        verify_into(graph, texts, pairs[_plausible(pairs, feat.wsig, word_sizes, params)], params)
+    if archive_pairs is not None and len(archive_pairs):
+        archive_sizes = np.diff(np.asarray(previous.wsets_offsets))
+        archive_pairs = archive_pairs[_plausible(archive_pairs, feat.wsig, word_sizes, params, previous.wsig,
+                                                 archive_sizes)]
+        verify_into(graph, texts, archive_pairs, params, archive_nodes(graph, texts, archive_pairs[:, 1]))
+    info.verified = sum(len(edges) for edges in graph.edges.values()) // 2
+    info.timings["verify"] = time.perf_counter() - started
+    return graph
+
+
+class ArchiveClusters:
+    """The members of each archived cluster, found by survivor (sorted once, on demand)."""
+
+    def __init__(self, previous: Index) -> None:
+        self.cluster = np.asarray(previous.cluster)
+        self.order = np.argsort(self.cluster, kind="stable")
+        self.sorted = self.cluster[self.order]
+
+    def members(self, survivor: int) -> np.ndarray:
+        a, b = np.searchsorted(self.sorted, [survivor, survivor + 1])
+        return self.order[a:b]
+
+
+def archived_side_part(texts: Texts, clusters: ArchiveClusters, survivor: int, mine: tuple,
+                       params: DedupParams) -> bool:
+    """Whether a text that an archived survivor holds one way lies outside that
+    survivor's story: the survivor has archived copies (members it is contained in) and
+    none of them overlaps the text (the survivor is a story plus a related block)."""
+    own_row = int(texts.previous.row[survivor])
+    rows = {own_row}
+    copies_seen = False
+    for member in clusters.members(survivor).tolist():
+        row = int(texts.previous.row[member])
+        if row < 0 or row in rows:
+            continue
+        rows.add(row)
+        theirs, survivor_sets = texts.of_record(member), texts.of_record(survivor)
+        if measure_pair(survivor_sets[0], theirs[0], survivor_sets[1], theirs[1], params).a_in_b <= 0:
+            continue  # a part of the survivor, not a copy of it
+        copies_seen = True
+        if overlapping_sets(mine, theirs, params):
+            return False
+    return copies_seen
+
+
+def join_archive(graph: Graph, texts: Texts, params: DedupParams) -> dict[int, tuple[int, float]]:
+    """Batch nodes that an archived survivor contains: node -> (that survivor, score).
+
+    The archive is append-only, so its survivors stay survivors.  A survivor that is a
+    composite page takes only copies of the whole page, and one that is a story plus a
+    related block takes nothing from the block.  Among several, the survivor the node
+    covers most (the closest in size) is taken, then the earliest.
+    """
+    joined = {}
+    clusters = ArchiveClusters(texts.previous) if texts.previous is not None else None
+    for node in sorted(n for n in graph.edges if n < texts.n):
+        mine, options = texts.of_node(node), []
+        for survivor in sorted({graph.fixed_survivor[e.other] for e in graph.of(node)
+                                if e.other >= texts.n and e.inside > 0}):
+            theirs = texts.of_record(survivor)
+            if theirs is None:
+                continue
+            m = measure_pair(mine[0], theirs[0], mine[1], theirs[1], params)
+            if m.a_in_b <= 0 or (m.b_in_a <= 0 and (survivor in graph.archive_composite or archived_side_part(
+                    texts, clusters, survivor, mine, params))):
+                continue
+            options.append((-m.shared / max(1, m.size_b), survivor, m.a_in_b))
+        if options:
+            _, survivor, score = min(options)
+            joined[node] = (survivor, score)
+    return joined
+
+
+def survivor_order(keep: str, columns: dict[str, np.ndarray], graph: Graph, roles: PageRoles,
+                   nodes: np.ndarray, word_sizes: np.ndarray) -> list[int]:
+    """The batch nodes in the order they are offered to be survivors (see :mod:`.assign`)."""
+    is_dominated = np.fromiter((dominated(graph, roles, v) for v in nodes.tolist()), dtype=bool,
+                               count=len(nodes))
+    support_of = [support(graph, roles, v, int(word_sizes[v])) for v in nodes.tolist()]
+    supported = np.array([s for s, _ in support_of], dtype=np.int64).reshape(-1)
+    small_unshared = np.array([u for _, u in support_of], dtype=np.int64).reshape(-1)
+    taken = np.fromiter((takes(graph, roles, v) for v in nodes.tolist()), dtype=np.int64, count=len(nodes))
+    keys = policy_keys(keep, {k: v[nodes] for k, v in columns.items()}, is_dominated, taken, supported,
+                       small_unshared)
+    return nodes[np.lexsort(keys[::-1])].tolist()
 
 
 def cluster_documents(
@@ -307,6 +529,17 @@ def cluster_documents(
     return verdicts.results(meta.ids)
 
 
+def check_names(meta: DocMeta, previous: Index | None, params: DedupParams) -> None:
+    if len(set(meta.names)) != len(meta.names):
+        raise ValueError("document names must be unique (see unique_names)")
+    if previous is not None:
+        if previous.params != asdict(params):
+            raise ValueError("the previous index was made with other parameters")
+        taken = set(previous.names)
+        if any(name in taken for name in meta.names):
+            raise ValueError("document names must not repeat the previous index's (see unique_names)")
+
+
 def cluster_features(
     feat: Features,
     meta: DocMeta,
@@ -320,150 +553,78 @@ def cluster_features(
     """Near-duplicate clusters of documents given by their :class:`Features`.
 
     With ``previous`` (the :class:`~newsclean.dedup.index.Index` of an earlier run, made
-    with the same ``params``), the documents are also compared with every record of that
-    archive, by the same rules: a document that matches an archived record joins that
-    record's cluster (``duplicate_of`` = its survivor, which stays the survivor: the
-    archive is append-only).  Archived clusters are never merged with each other; a
-    group of new documents that reaches several of them joins the earliest archived one.
-    Groups of new documents that reach none are clustered as without ``previous``.
-    Names must not repeat the archive's (``unique_names(ids, taken=...)``).
+    with the same ``params``), the documents are also compared with that archive: a
+    document that an archived survivor contains joins its cluster (which keeps its
+    survivor: the archive is append-only); a new composite page may hold archived
+    records.  Names must not repeat the archive's (``unique_names(ids, taken=...)``).
 
     With ``build_index``, ``info.index`` receives the index entries of these documents
     (numbered after the archive's), for :func:`~newsclean.dedup.index.write_index`.
     """
     params = params or DedupParams()
     info = info if info is not None else ClusterInfo()
-    n = len(feat)
-    names = meta.names
-    if len(set(names)) != n:
-        raise ValueError("document names must be unique (see unique_names)")
-    n_prev = previous.size if previous is not None else 0
-    prev_names: list[str] = previous.names if previous is not None else []
-    if previous is not None:
-        if previous.params != asdict(params):
-            raise ValueError("the previous index was made with other parameters")
-        taken = set(prev_names)
-        if any(name in taken for name in names):
-            raise ValueError("document names must not repeat the previous index's (see unique_names)")
+    check_names(meta, previous, params)
+    columns = policy_columns(meta)
     rank = survivor_rank(keep, meta)  # fails early on an unknown policy
-
-    t1 = time.perf_counter()
-    # 1. exact duplicates: identical normalised word sequences (global indices, archive first)
-    exact_rep = _exact_representatives(feat.digest, previous.digest if previous is not None else None)
-    own = np.arange(n, dtype=np.int64)
+    texts = Texts(feat, previous, feat.nwords >= params.min_words)
+    n, n_prev = texts.n, texts.n_prev
+    exact_rep = exact_representatives(feat.digest, rank, previous.digest if previous is not None else None)
     info.exact_groups = len(np.unique(exact_rep))
-    in_batch = (exact_rep >= n_prev) & (exact_rep != own + n_prev)
-    edges = [np.stack([exact_rep[in_batch] - n_prev, own[in_batch]], axis=1)]
-    to_prev = exact_rep < n_prev
-    prev_edges = [np.stack([own[to_prev], np.asarray(previous.cluster)[exact_rep[to_prev]]], axis=1)] if (
-        previous is not None) else []
+    info.short_docs = int((~texts.long_enough).sum())
+    nodes = np.flatnonzero((exact_rep == np.arange(n) + n_prev) & texts.long_enough)
+    graph = build_graph(texts, nodes, params, columns["name_rank"].tolist(), info)
 
-    # 2. near duplicates among the unique, long-enough representatives
-    long_enough = feat.nwords >= params.min_words
-    reps = np.flatnonzero((exact_rep == own + n_prev) & long_enough)
-    info.short_docs = int((~long_enough).sum())
-    wsize = np.diff(feat.woff)
-    cand = _union_pairs(
-        lsh_candidates(feat.wsig, params.bands, params.rows, subset=reps),
-        lsh_candidates(feat.ssig, params.bands, params.rows, subset=reps),
-        len(reps),
-    )
-    cand = reps[cand]  # document indices
-    cand_prev = np.zeros((0, 2), dtype=np.int64)
-    if previous is not None and previous.rows and len(reps):
-        used = np.unique(np.asarray(previous.row)[np.asarray(previous.row) >= 0])
-        cand_prev = np.concatenate([
-            lsh_candidates_between(feat.wsig, previous.wsig, params.bands, params.rows, new_subset=reps,
-                                   old_subset=used),
-            lsh_candidates_between(feat.ssig, previous.ssig, params.bands, params.rows, new_subset=reps,
-                                   old_subset=used),
-        ])
-        if len(cand_prev):
-            cand_prev = np.unique(cand_prev, axis=0)
-            cand_prev = np.stack([reps[cand_prev[:, 0]], used[cand_prev[:, 1]]], axis=1)
-    info.candidates = len(cand) + len(cand_prev)
-    info.timings["minhash_lsh"] = time.perf_counter() - t1
-
-    t2 = time.perf_counter()
-    if len(cand):
-        cand = cand[_plausible(cand, feat.wsig, wsize, params)]
-    good = [(a, b) for a, b in cand.tolist()
-            if _similarity(feat.wset(a), feat.wset(b), feat.sset(a), feat.sset(b), params) > 0]
-    info.verified = len(good)
-    if good:
-        edges.append(np.array(good, dtype=np.int64))
-    if len(cand_prev):
-        psize = np.diff(np.asarray(previous.wsets_offsets))
-        cand_prev = cand_prev[_plausible(cand_prev, feat.wsig, wsize, params, previous.wsig, psize)]
-        row_cluster = previous.row_cluster()
-        good_prev = [(a, r) for a, r in cand_prev.tolist()
-                     if _similarity(feat.wset(a), previous.wset(r), feat.sset(a), previous.sset(r), params) > 0]
-        info.verified += len(good_prev)
-        if good_prev:
-            g = np.array(good_prev, dtype=np.int64)
-            prev_edges.append(np.stack([g[:, 0], row_cluster[g[:, 1]]], axis=1))
-    # nodes: the documents, then the archived clusters they reach
-    prev_clusters = np.zeros(0, dtype=np.int64)
-    if prev_edges:
-        pe = np.concatenate(prev_edges)
-        prev_clusters, node = np.unique(pe[:, 1], return_inverse=True)
-        edges.append(np.stack([pe[:, 0], n + node.reshape(-1)], axis=1))
-    labels = connected_components(n + len(prev_clusters), np.concatenate(edges))
-    info.timings["verify"] = time.perf_counter() - t2
-
-    # 3. survivors: the best-ranked member, or the earliest archived cluster reached
-    t3 = time.perf_counter()
-    doc_label = labels[:n]
-    survivor = np.empty(n, dtype=np.int64)
-    if n:
-        order = np.lexsort((rank, doc_label))
-        first = np.empty(n, dtype=bool)
-        first[0] = True
-        np.not_equal(doc_label[order][1:], doc_label[order][:-1], out=first[1:])
-        best = np.full(n + len(prev_clusters), -1, dtype=np.int64)
-        best[doc_label[order][first]] = order[first] + n_prev
-        if len(prev_clusters):  # labels of archive nodes: the smallest prev cluster wins (they ascend)
-            arch_lab = labels[n:]
-            arch_best = np.full(n + len(prev_clusters), -1, dtype=np.int64)
-            for lab, pc in zip(arch_lab[::-1].tolist(), prev_clusters[::-1].tolist()):
-                arch_best[lab] = pc
-            reached = arch_best >= 0
-            best[reached] = arch_best[reached]
-            info.joined_previous = int(reached[doc_label].sum())
-        survivor = best[doc_label]
-
-    # similarity to the survivor: 1.0 for itself and exact copies, else verified containment
-    similarity = np.ones(n, dtype=np.float64)
-    surv_new = survivor >= n_prev
-    surv_digest = np.empty_like(feat.digest)
-    surv_digest[surv_new] = feat.digest[survivor[surv_new] - n_prev]
-    if previous is not None and (~surv_new).any():
-        surv_digest[~surv_new] = np.asarray(previous.digest)[survivor[~surv_new]]
-    differ = (survivor != own + n_prev) & np.any(surv_digest != feat.digest, axis=1)
-
-    def sets_of(g: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Shingle sets of global record ``g`` (None for a short text)."""
-        if g >= n_prev:
-            return (feat.wset(g - n_prev), feat.sset(g - n_prev)) if long_enough[g - n_prev] else None
-        r = int(previous.row[g])
-        return (previous.wset(r), previous.sset(r)) if r >= 0 else None
-
-    for i, s in zip(np.flatnonzero(differ).tolist(), survivor[differ].tolist()):
-        mine, theirs = sets_of(n_prev + i), sets_of(s)
-        sim = 0.0
-        if mine is not None and theirs is not None:
-            sim = _similarity(mine[0], theirs[0], mine[1], theirs[1], params)
-            if sim == 0.0:  # joined through other members: report the word containment
-                sim = overlap(mine[0], theirs[0]).containment
-        similarity[i] = sim
-    info.timings["survivors"] = time.perf_counter() - t3
+    started = time.perf_counter()
+    joined = join_archive(graph, texts, params)
+    roles = find_pages(graph, texts.of_node, params)
+    order = survivor_order(keep, columns, graph, roles, nodes, np.diff(feat.woff))
+    state = assign(graph, order, Sources(texts.of_node, texts.of_record, n_prev), params, roles, joined)
+    survivor, similarity = spread_to_copies(state, exact_rep, previous, n)
+    contains = composite_contents(roles, graph, exact_rep, n_prev)
+    removed = survivor != np.arange(n) + n_prev
+    info.joined_previous = int((survivor < n_prev).sum())
+    info.composite_pages = len(contains)
+    info.min_similarity = round(float(similarity[removed].min()), 4) if removed.any() else None
+    info.timings["survivors"] = time.perf_counter() - started
     if build_index:
-        info.index = _index_part(names, survivor, feat, exact_rep, long_enough, previous, params, keep)
-    return Verdicts(survivor=survivor, similarity=similarity, n_prev=n_prev, names=list(names),
-                    prev_names=prev_names)
+        info.index = _index_part(meta.names, survivor, similarity, contains, feat, exact_rep, texts, params, keep)
+    return Verdicts(survivor=survivor, similarity=similarity, n_prev=n_prev, names=list(meta.names),
+                    prev_names=previous.names if previous is not None else [], contains=contains)
 
 
-def _index_part(names, survivor, feat: Features, exact_rep, long_enough, previous, params, keep) -> Index:
+def spread_to_copies(state, exact_rep: np.ndarray, previous: Index | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Survivor and similarity of every document: a node's own, or its exact text's."""
+    n_prev = previous.size if previous is not None else 0
+    rep_survivor = np.arange(n, dtype=np.int64) + n_prev
+    rep_similarity = np.ones(n, dtype=np.float64)
+    for node, target in state.survivor.items():
+        rep_survivor[node], rep_similarity[node] = target, state.similarity[node]
+    in_batch = exact_rep >= n_prev
+    local = np.where(in_batch, exact_rep - n_prev, 0)
+    survivor = rep_survivor[local]
+    similarity = np.where(survivor == exact_rep, 1.0, rep_similarity[local])
+    if previous is not None and (~in_batch).any():
+        archived = exact_rep[~in_batch]
+        cluster = np.asarray(previous.cluster)[archived]
+        survivor[~in_batch] = cluster
+        similarity[~in_batch] = np.where(cluster == archived, 1.0, np.asarray(previous.similarity)[archived])
+    return survivor, similarity
+
+
+def composite_contents(roles: PageRoles, graph: Graph, exact_rep: np.ndarray, n_prev: int) -> dict[int, list[int]]:
+    """Batch document -> global indices of the records its page holds, for every
+    composite page and its exact copies."""
+    if not roles.composite:
+        return {}
+    n = graph.n_batch
+    held = {node: [n_prev + p if p < n else graph.archive_record[p] for p in roles.contains[node]]
+            for node in roles.composite}
+    local = exact_rep - n_prev
+    return {i: held[int(local[i])] for i in np.flatnonzero(np.isin(local, list(held))).tolist()}
+
+
+def _index_part(names, survivor, similarity, contains, feat: Features, exact_rep, texts: Texts, params,
+                keep) -> Index:
     """The index entries of a batch: one row per document (numbered after ``previous``'s rows).
 
     A record points at the row of its exact representative (archived or new); short
@@ -471,21 +632,20 @@ def _index_part(names, survivor, feat: Features, exact_rep, long_enough, previou
     """
     from .index import Index
 
-    n_prev = previous.size if previous is not None else 0
+    previous = texts.previous
+    n_prev = texts.n_prev
     r_prev = previous.rows if previous is not None else 0
     row = np.full(len(names), -1, dtype=np.int64)
     new_rep = exact_rep >= n_prev
     rep_local = np.where(new_rep, exact_rep - n_prev, 0)
-    ok = new_rep & long_enough[rep_local]
+    ok = new_rep & texts.long_enough[rep_local]
     row[ok] = r_prev + rep_local[ok]
     if previous is not None and (~new_rep).any():
         row[~new_rep] = np.asarray(previous.row)[exact_rep[~new_rep]]
+    composite = np.zeros(len(names), dtype=bool)
+    composite[list(contains)] = True
     return Index(
         names=list(names), cluster=survivor, digest=feat.digest, row=row, wsig=feat.wsig, ssig=feat.ssig,
         wsets=feat.wsets, wsets_offsets=feat.woff, ssets=feat.ssets, ssets_offsets=feat.soff,
-        params=asdict(params), keep=keep,
+        params=asdict(params), keep=keep, similarity=similarity.astype(np.float32), composite=composite,
     )
-
-
-def params_dict(params: DedupParams) -> dict[str, Any]:
-    return asdict(params)

@@ -10,6 +10,8 @@ chained to, in order; ``N`` records):
 * ``names`` — the record's unique name (``cluster`` / ``duplicate_of`` values), UTF-8
   bytes in ``names.npy`` split by ``name_offsets.npy`` (``N + 1``);
 * ``cluster.npy`` — int64, index of its cluster's survivor; ``survivor.npy`` — bool;
+* ``similarity.npy`` — float32, its verified containment in its survivor (1 for survivors);
+* ``composite.npy`` — bool, a page that holds several stories (it takes no part of them);
 * ``digest.npy`` — ``(N, 16)`` uint8, xxh3-128 of the normalised words (the exact rule);
 * ``row.npy`` — int64, the row of its shingle data, ``-1`` for short texts (fewer
   than ``min_words`` words: they merge only on identical text).  Exact copies share
@@ -45,7 +47,7 @@ from .params import DedupParams
 
 INDEX_DIR = "index"
 FORMAT = "newsclean-dedup-index"
-VERSION = 2  # 2: shingle sets as 32-bit values, one row per record
+VERSION = 3  # 2: shingle sets as 32-bit values, one row per record; 3: similarity and composite pages
 _CHUNK = 1 << 24  # elements copied at a time when an index is extended
 
 
@@ -69,6 +71,8 @@ class Index:
     ssets_offsets: np.ndarray
     params: dict[str, Any]
     keep: str
+    similarity: np.ndarray
+    composite: np.ndarray
 
     @property
     def size(self) -> int:
@@ -99,7 +103,7 @@ def empty_index(params: DedupParams, keep: str) -> Index:
         wsig=np.zeros((0, p), np.uint16), ssig=np.zeros((0, p), np.uint16),
         wsets=np.zeros(0, np.uint32), wsets_offsets=np.zeros(1, np.int64),
         ssets=np.zeros(0, np.uint32), ssets_offsets=np.zeros(1, np.int64),
-        params=asdict(params), keep=keep,
+        params=asdict(params), keep=keep, similarity=np.zeros(0, np.float32), composite=np.zeros(0, bool),
     )
 
 
@@ -113,8 +117,11 @@ def load_index(outdir: Path, params: DedupParams | None = None, keep: str | None
                             "--against needs the OUTDIR of a newsclean dedup or run") from None
     except (OSError, ValueError) as e:
         raise IndexMismatch(f"cannot read the dedup index in {folder}: {e}") from None
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise IndexMismatch(f"{folder} is not a version {VERSION} newsclean dedup index")
+    if meta.get("format") != FORMAT:
+        raise IndexMismatch(f"{folder} is not a newsclean dedup index")
+    if meta.get("version") != VERSION:
+        raise IndexMismatch(f"{folder} is a version {meta.get('version')} newsclean dedup index; this newsclean "
+                            f"reads version {VERSION} (re-run the previous batch with this version)")
     if params is not None:
         here = asdict(params)
         there = meta.get("params", {})
@@ -137,11 +144,13 @@ def load_index(outdir: Path, params: DedupParams | None = None, keep: str | None
             row=np.asarray(arr("row")), wsig=arr("wsig"), ssig=arr("ssig"),
             wsets=arr("wsets"), wsets_offsets=np.asarray(arr("wsets_offsets")),
             ssets=arr("ssets"), ssets_offsets=np.asarray(arr("ssets_offsets")),
-            params=meta["params"], keep=meta["keep"],
+            params=meta["params"], keep=meta["keep"], similarity=np.asarray(arr("similarity")),
+            composite=np.asarray(arr("composite")),
         )
     except (OSError, ValueError, KeyError) as e:
         raise IndexMismatch(f"cannot read the dedup index in {folder}: {e}") from None
-    if index.size != meta.get("records") or index.rows != meta.get("rows"):
+    if index.size != meta.get("records") or index.rows != meta.get("rows") or not (
+            len(index.similarity) == len(index.composite) == index.size):
         raise IndexMismatch(f"the dedup index in {folder} is incomplete")
     return index
 
@@ -179,6 +188,9 @@ def write_index(outdir: Path, prev: Index, new: Index) -> None:
         cluster = np.concatenate([np.asarray(prev.cluster), new.cluster]).astype(np.int64)
         np.save(tmp / "cluster.npy", cluster, allow_pickle=False)
         np.save(tmp / "survivor.npy", cluster == np.arange(len(cluster)), allow_pickle=False)
+        _write_concat(tmp / "similarity.npy", [np.asarray(prev.similarity, np.float32),
+                                               np.asarray(new.similarity, np.float32)])
+        _write_concat(tmp / "composite.npy", [np.asarray(prev.composite, bool), np.asarray(new.composite, bool)])
         _write_concat(tmp / "digest.npy", [prev.digest, new.digest])
         _write_concat(tmp / "row.npy", [prev.row, new.row])
         _write_concat(tmp / "wsig.npy", [prev.wsig, new.wsig])

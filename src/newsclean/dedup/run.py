@@ -263,7 +263,8 @@ def run_dedup(
             own = [names[i] for i in range(at, at + c)]
             save_verdicts(folder, cluster=cluster_names[sl],
                           duplicate_of=[None if cn == me else cn for cn, me in zip(cluster_names[sl], own)],
-                          similarity=similarity[sl], event=event_names[sl] if event_names is not None else None)
+                          similarity=similarity[sl], event=event_names[sl] if event_names is not None else None,
+                          contains={i - at: verdicts.contained_names(i) for i in verdicts.contains if at <= i < at + c})
             write_jobs.append(WriteJob(str(folder)))
             at += c
         for _, r in runner.map(write_shard, write_jobs):
@@ -296,6 +297,8 @@ def run_dedup(
             "short_documents": info.short_docs,
             "lsh_candidate_pairs": info.candidates,
             "verified_pairs": info.verified,
+            "composite_pages": info.composite_pages,
+            "min_removed_similarity": info.min_similarity,
             "event_candidate_pairs": info.event_candidates if events else None,
             "against": str(against) if against is not None else None,
             "previous_records": previous.size if previous is not None else 0,

@@ -230,10 +230,12 @@ def load_shard_terms(folder: Path, mmap: bool = False) -> TermCounts:
 
 
 def save_verdicts(folder: Path, cluster: list[str], duplicate_of: list[str | None], similarity: list[float],
-                  event: list[str] | None) -> None:
-    """The verdicts on a shard's records (``event`` None without events), for :func:`write_shard`:
+                  event: list[str] | None, contains: dict[int, list[str]] | None = None) -> None:
+    """The verdicts on a shard's records (``event`` None without events; ``contains``: the
+    names each composite page holds, by position in the shard), for :func:`write_shard`:
     in its folder, so that the task carries a path, not the data."""
-    doc = {"cluster": cluster, "duplicate_of": duplicate_of, "similarity": similarity, "event": event}
+    doc = {"cluster": cluster, "duplicate_of": duplicate_of, "similarity": similarity, "event": event,
+           "contains": {str(k): v for k, v in (contains or {}).items()}}
     # cluster names are record ids, which may hold a lone surrogate ("\ud800" in the input):
     # orjson refuses those, the stdlib writes them escaped (as ids.json does)
     (folder / "verdicts.json").write_bytes(_dumps(doc, False))
@@ -256,6 +258,7 @@ def write_shard(job: WriteJob) -> dict[str, int]:
     except orjson.JSONDecodeError:  # an escaped lone surrogate in an id (see save_verdicts)
         verdicts = json.loads(raw)
     cluster, duplicate_of, similarity, event = (verdicts[k] for k in ("cluster", "duplicate_of", "similarity", "event"))
+    contains = verdicts.get("contains") or {}
     events = event is not None
     clusters, kept, dups = bytearray(), bytearray(), bytearray()
     n_kept = n_dup = 0
@@ -265,6 +268,10 @@ def write_shard(job: WriteJob) -> dict[str, int]:
                "similarity": similarity[i]}
         rec = json.loads(line) if flag else orjson.loads(line)
         rec["cluster"] = cluster[i]
+        held = contains.get(str(i))
+        if held is not None:  # a page that holds several stories: routed by users
+            row["composite"] = rec["composite"] = True
+            row["contains"] = rec["contains"] = held
         if events:
             row["event"] = event[i]
             rec["event"] = event[i]
