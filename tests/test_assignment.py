@@ -233,3 +233,28 @@ def test_against_an_archived_composite_page_takes_no_part_of_it(tmp_path):
         {"id": "page-copy", "text": "By Staff\n\n" + a + "\n\n" + b}], "--against", str(first))
     assert new["A-cut"]["duplicate_of"] == "A"
     assert new["page-copy"]["duplicate_of"] == "page"
+
+
+def test_signature_filter_keeps_every_pair_that_verification_links():
+    """The cheap filter before exact verification drops pairs that share one story of a
+    two-story page, never a pair that would pass (cuts down to a twentieth included)."""
+    import numpy as np
+
+    from newsclean.dedup import core
+    from newsclean.dedup.verify import measure_pair
+
+    rng = random.Random(10)
+    stories = [story(rng, 40) for _ in range(4)]
+    texts = list(stories)
+    for s in stories:
+        words = s.split(" ")
+        texts += [" ".join(words[: max(21, int(len(words) * share))]) for share in (0.05, 0.1, 0.3, 0.7)]
+    texts += [stories[0] + "\n\n" + stories[1], stories[0] + "\n\n" + stories[2], "UPDATED: " + stories[3]]
+    params = DedupParams()
+    feat = document_features(texts, params)
+    pairs = np.array([(a, b) for a in range(len(texts)) for b in range(a + 1, len(texts))])
+    plausible = core._plausible(pairs, core.Sketches.of_features(feat), params)
+    linked = np.array([measure_pair(feat.wset(a), feat.wset(b), feat.sset(a), feat.sset(b), params).linked
+                       for a, b in pairs.tolist()])
+    assert linked.any() and not (linked & ~plausible).any()
+    assert (~linked & ~plausible).sum() > 0  # it does drop something

@@ -216,30 +216,63 @@ def survivor_rank(keep: str, meta: DocMeta) -> np.ndarray:
     return rank
 
 
-def _plausible(pairs: np.ndarray, sig: np.ndarray, size: np.ndarray, params: DedupParams,
-               other_sig: np.ndarray | None = None, other_size: np.ndarray | None = None) -> np.ndarray:
+@dataclass
+class Sketches:
+    """MinHash signatures and shingle-set sizes of one side of candidate pairs, in both
+    views (words, skeleton)."""
+
+    word_sig: np.ndarray
+    word_size: np.ndarray
+    skeleton_sig: np.ndarray
+    skeleton_size: np.ndarray
+
+    @classmethod
+    def of_features(cls, feat: Features) -> Sketches:
+        return cls(feat.wsig, np.diff(feat.woff), feat.ssig, np.diff(feat.soff))
+
+    @classmethod
+    def of_index(cls, index: Index) -> Sketches:
+        return cls(index.wsig, np.diff(np.asarray(index.wsets_offsets)), index.ssig,
+                   np.diff(np.asarray(index.ssets_offsets)))
+
+
+PLAUSIBLE_SIGMAS = 3.0  # how far above its estimate a pair's containment may truly lie
+
+
+def containment_ceiling(sig_a: np.ndarray, sig_b: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
+    """An upper bound, from the signatures, of the containment of the smaller set in the
+    larger: the share of equal bins estimates the Jaccard similarity J (binomial, over
+    the bins), and with the sizes gives ``J (|A|+|B|) / ((1+J) min(|A|,|B|))``; the
+    bound adds :data:`PLAUSIBLE_SIGMAS` standard errors of that estimate (the error
+    grows with the size ratio: a copy cut to a twentieth keeps a wide bound)."""
+    bins = sig_a.shape[1]
+    j = (sig_a == sig_b).mean(axis=1)
+    spread = (size_a + size_b) / np.maximum(1, np.minimum(size_a, size_b))
+    estimate = j * spread / (1 + j)
+    j_error = np.sqrt(np.maximum(j * (1 - j), 1.0 / bins) / bins)
+    return estimate + PLAUSIBLE_SIGMAS * j_error * spread / (1 + j) ** 2
+
+
+def _plausible(pairs: np.ndarray, first: Sketches, params: DedupParams, second: Sketches | None = None) -> np.ndarray:
     """Candidates whose signatures say they could pass verification (vectorised).
 
-    ``pairs`` hold row numbers of ``sig`` / ``size`` (the second column of
-    ``other_sig`` / ``other_size`` when given).  Every accepted pair has word
-    containment at least ``skeleton_word_floor``.  The share of equal signature bins
-    estimates the Jaccard similarity J, and with the set sizes gives the containment
-    ``J (|A|+|B|) / ((1+J) min(|A|,|B|))``; pairs estimated below a third of the floor
-    (far outside the estimate's noise with 128 bins) cannot pass and are not verified
-    one by one.  Loose LSH bands (needed to find truncated copies) propose many pairs
-    that only share a sentence: this drops them cheaply.
+    ``pairs`` hold row numbers of ``first`` (the second column of ``second`` when
+    given).  A pair can pass only if its word containment could reach ``threshold``, or
+    ``skeleton_word_floor`` with a skeleton containment that could reach
+    ``skeleton_threshold`` (:func:`containment_ceiling`).  Loose LSH bands (needed to
+    find truncated copies) propose many pairs that share a sentence or one of two
+    stories on a page: this drops them cheaply.
     """
-    other_sig = sig if other_sig is None else other_sig
-    other_size = size if other_size is None else other_size
+    second = first if second is None else second
     keep = np.empty(len(pairs), dtype=bool)
-    floor = params.skeleton_word_floor / 3
     step = 50_000
     for start in range(0, len(pairs), step):
         a, b = pairs[start : start + step, 0], pairs[start : start + step, 1]
-        j = (sig[a] == other_sig[b]).mean(axis=1)
-        na, nb = size[a], other_size[b]
-        containment = j * (na + nb) / ((1 + j) * np.maximum(1, np.minimum(na, nb)))
-        keep[start : start + step] = containment >= floor
+        words = containment_ceiling(first.word_sig[a], second.word_sig[b], first.word_size[a], second.word_size[b])
+        skeleton = containment_ceiling(first.skeleton_sig[a], second.skeleton_sig[b], first.skeleton_size[a],
+                                       second.skeleton_size[b])
+        keep[start : start + step] = (words >= params.threshold) | (
+            (words >= params.skeleton_word_floor) & (skeleton >= params.skeleton_threshold))
     return keep
 
 
@@ -412,13 +445,11 @@ def build_graph(texts: Texts, nodes: np.ndarray, params: DedupParams, tie: list[
     info.candidates = len(pairs) + (len(archive_pairs) if archive_pairs is not None else 0)
     info.timings["minhash_lsh"] = time.perf_counter() - started
     started = time.perf_counter()
-    word_sizes = np.diff(feat.woff)
+    sketches = Sketches.of_features(feat)
     if len(pairs):
-        verify_into(graph, texts, pairs[_plausible(pairs, feat.wsig, word_sizes, params)], params)
+        verify_into(graph, texts, pairs[_plausible(pairs, sketches, params)], params)
     if archive_pairs is not None and len(archive_pairs):
-        archive_sizes = np.diff(np.asarray(previous.wsets_offsets))
-        archive_pairs = archive_pairs[_plausible(archive_pairs, feat.wsig, word_sizes, params, previous.wsig,
-                                                 archive_sizes)]
+        archive_pairs = archive_pairs[_plausible(archive_pairs, sketches, params, Sketches.of_index(previous))]
         verify_into(graph, texts, archive_pairs, params, archive_nodes(graph, texts, archive_pairs[:, 1]))
     info.verified = sum(len(edges) for edges in graph.edges.values()) // 2
     info.timings["verify"] = time.perf_counter() - started
