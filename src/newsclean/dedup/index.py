@@ -25,9 +25,10 @@ Per row (``R`` rows: one per record; only the rows of distinct long texts are us
   sorted unique 32-bit shingle values of each row (:mod:`.features`), flat, with ``R + 1`` offsets, so that
   candidates against the archive are verified exactly.
 
-``meta.json`` holds the format version, the counts and the parameters
-(:class:`DedupParams` and ``keep``); a run ``--against`` an index made with other
-parameters is refused (:class:`IndexMismatch`).  The folder is written under a
+``meta.json`` holds the format version, the counts, the parameters
+(:class:`DedupParams` and ``keep``) and an xxh3-128 checksum of every file; a run
+``--against`` an index made with other parameters, of a run that did not finish, or
+that fails a checksum or a check of its arrays is refused (:class:`IndexMismatch`).  The folder is written under a
 temporary name and renamed into place, so a failed run leaves the previous index.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xxhash
 
 from .params import DedupParams
 
@@ -107,9 +109,34 @@ def empty_index(params: DedupParams, keep: str) -> Index:
     )
 
 
+ARRAYS = ("names", "name_offsets", "cluster", "survivor", "similarity", "composite", "digest", "row", "wsig",
+          "ssig", "wsets", "wsets_offsets", "ssets", "ssets_offsets")
+MANIFEST = "manifest.json"  # the run's manifest, next to index/ (engine.manifest)
+
+
 def load_index(outdir: Path, params: DedupParams | None = None, keep: str | None = None) -> Index:
-    """The index of a previous run's OUTDIR, memory-mapped; checked against ``params`` / ``keep``."""
+    """The index of a previous run's OUTDIR, memory-mapped; checked against ``params`` / ``keep``.
+
+    Refused (:class:`IndexMismatch`, never another error) when the run did not finish,
+    when a file does not match the checksum written with it, or when an array has
+    another shape, type or range than an index has: a damaged index would otherwise
+    join new records to the wrong clusters.
+    """
     folder = Path(outdir) / INDEX_DIR
+    meta = _read_meta(outdir, folder)
+    _check_parameters(outdir, meta, params, keep)
+    _check_finished(outdir)
+    _check_checksums(folder, meta)
+    try:
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+        index = _index_of(arrays, meta)
+        _check_arrays(index, arrays, meta)
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        raise IndexMismatch(f"the dedup index in {folder} is damaged: {e}") from None
+    return index
+
+
+def _read_meta(outdir: Path, folder: Path) -> dict[str, Any]:
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -117,42 +144,118 @@ def load_index(outdir: Path, params: DedupParams | None = None, keep: str | None
                             "--against needs the OUTDIR of a newsclean dedup or run") from None
     except (OSError, ValueError) as e:
         raise IndexMismatch(f"cannot read the dedup index in {folder}: {e}") from None
-    if meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise IndexMismatch(f"{folder} is not a newsclean dedup index")
     if meta.get("version") != VERSION:
         raise IndexMismatch(f"{folder} is a version {meta.get('version')} newsclean dedup index; this newsclean "
                             f"reads version {VERSION} (re-run the previous batch with this version)")
-    if params is not None:
-        here = asdict(params)
-        there = meta.get("params", {})
-        diff = [f"{k}: {there.get(k)!r} there, {v!r} here" for k, v in here.items() if there.get(k) != v]
-        diff += [f"{k}: {v!r} there, unset here" for k, v in there.items() if k not in here]
-        if keep is not None and meta.get("keep") != keep:
-            diff.append(f"keep: {meta.get('keep')!r} there, {keep!r} here")
-        if diff:
-            raise IndexMismatch(f"the previous run in {outdir} used other parameters ({'; '.join(diff)}); "
-                                "--against needs the same parameters")
+    return meta
 
-    def arr(name: str) -> np.ndarray:
-        return np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
 
+def _check_parameters(outdir: Path, meta: dict[str, Any], params: DedupParams | None, keep: str | None) -> None:
+    if params is None:
+        return
+    here = asdict(params)
+    there = meta.get("params") if isinstance(meta.get("params"), dict) else {}
+    diff = [f"{k}: {there.get(k)!r} there, {v!r} here" for k, v in here.items() if there.get(k) != v]
+    diff += [f"{k}: {v!r} there, unset here" for k, v in there.items() if k not in here]
+    if keep is not None and meta.get("keep") != keep:
+        diff.append(f"keep: {meta.get('keep')!r} there, {keep!r} here")
+    if diff:
+        raise IndexMismatch(f"the previous run in {outdir} used other parameters ({'; '.join(diff)}); "
+                            "--against needs the same parameters")
+
+
+def _check_finished(outdir: Path) -> None:
+    """The index is written before the run's outputs: only a finished run's counts."""
     try:
-        raw, offs = np.asarray(arr("names")).tobytes(), np.asarray(arr("name_offsets")).tolist()
-        names = [raw[a:b].decode("utf-8", "surrogatepass") for a, b in itertools.pairwise(offs)]
-        index = Index(
-            names=names, cluster=np.asarray(arr("cluster")), digest=np.asarray(arr("digest")),
-            row=np.asarray(arr("row")), wsig=arr("wsig"), ssig=arr("ssig"),
-            wsets=arr("wsets"), wsets_offsets=np.asarray(arr("wsets_offsets")),
-            ssets=arr("ssets"), ssets_offsets=np.asarray(arr("ssets_offsets")),
-            params=meta["params"], keep=meta["keep"], similarity=np.asarray(arr("similarity")),
-            composite=np.asarray(arr("composite")),
-        )
-    except (OSError, ValueError, KeyError) as e:
-        raise IndexMismatch(f"cannot read the dedup index in {folder}: {e}") from None
-    if index.size != meta.get("records") or index.rows != meta.get("rows") or not (
-            len(index.similarity) == len(index.composite) == index.size):
-        raise IndexMismatch(f"the dedup index in {folder} is incomplete")
-    return index
+        manifest = json.loads((Path(outdir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("status") != "complete":
+        raise IndexMismatch(f"the run in {outdir} did not finish (its {MANIFEST} does not say complete): its "
+                            "archive may not hold the records its index names; finish it (run the same command "
+                            "again) before deduplicating against it")
+
+
+def file_checksum(path: Path) -> str:
+    """xxh3-128 of a file's bytes, read in blocks."""
+    h = xxhash.xxh3_128()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check_checksums(folder: Path, meta: dict[str, Any]) -> None:
+    sums = meta.get("checksums")
+    if not isinstance(sums, dict) or set(sums) != set(ARRAYS):
+        raise IndexMismatch(f"the dedup index in {folder} has no checksums for its files")
+    for name in ARRAYS:
+        try:
+            same = file_checksum(folder / f"{name}.npy") == sums[name]
+        except OSError as e:
+            raise IndexMismatch(f"the dedup index in {folder} is damaged: {e}") from None
+        if not same:
+            raise IndexMismatch(f"the dedup index in {folder} is damaged: {name}.npy does not match its checksum")
+
+
+def _index_of(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Index:
+    offsets = _offsets(arrays["name_offsets"], len(arrays["names"]), "name_offsets")
+    raw = np.asarray(arrays["names"]).tobytes()
+    names = [raw[a:b].decode("utf-8", "surrogatepass") for a, b in itertools.pairwise(offsets.tolist())]
+    return Index(
+        names=names, cluster=np.asarray(arrays["cluster"]), digest=np.asarray(arrays["digest"]),
+        row=np.asarray(arrays["row"]), wsig=arrays["wsig"], ssig=arrays["ssig"],
+        wsets=arrays["wsets"], wsets_offsets=np.asarray(arrays["wsets_offsets"]),
+        ssets=arrays["ssets"], ssets_offsets=np.asarray(arrays["ssets_offsets"]),
+        params=meta["params"], keep=meta["keep"], similarity=np.asarray(arrays["similarity"]),
+        composite=np.asarray(arrays["composite"]),
+    )
+
+
+def _offsets(values: np.ndarray, total: int, name: str) -> np.ndarray:
+    """Offsets that start at 0, never decrease and end at ``total``."""
+    values = np.asarray(values)
+    if values.dtype != np.int64 or values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"{name} is not a list of int64 offsets")
+    if values[0] != 0 or values[-1] != total or (len(values) > 1 and (np.diff(values) < 0).any()):
+        raise ValueError(f"{name} are not offsets into {total} values")
+    return values
+
+
+def _expect(array: np.ndarray, name: str, dtype: Any, shape: tuple[int, ...]) -> None:
+    if array.dtype != np.dtype(dtype) or array.shape != shape:
+        raise ValueError(f"{name} is {array.dtype}{list(array.shape)}, not {np.dtype(dtype)}{list(shape)}")
+
+
+def _check_arrays(index: Index, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """Shapes, types and ranges of every array against the counts in meta.json."""
+    n, rows, bins = meta.get("records"), meta.get("rows"), index.params.get("num_perm")
+    if not all(isinstance(v, int) and v >= 0 for v in (n, rows, bins)):
+        raise ValueError("meta.json counts are not counts")
+    for name, dtype, shape in (("cluster", np.int64, (n,)), ("survivor", bool, (n,)), ("similarity", np.float32, (n,)),
+                               ("composite", bool, (n,)), ("digest", np.uint8, (n, 16)), ("row", np.int64, (n,)),
+                               ("wsig", np.uint16, (rows, bins)), ("ssig", np.uint16, (rows, bins)),
+                               ("wsets", np.uint32, arrays["wsets"].shape[:1]),
+                               ("ssets", np.uint32, arrays["ssets"].shape[:1])):
+        _expect(arrays[name], name, dtype, shape)
+    if len(index.names) != n:
+        raise ValueError(f"{len(index.names)} names for {n} records")
+    _offsets(index.wsets_offsets, len(index.wsets), "wsets_offsets")
+    _offsets(index.ssets_offsets, len(index.ssets), "ssets_offsets")
+    if len(index.wsets_offsets) != rows + 1 or len(index.ssets_offsets) != rows + 1:
+        raise ValueError(f"set offsets do not cover {rows} rows")
+    cluster, row = index.cluster, index.row
+    if n and (cluster.min() < 0 or cluster.max() >= n or (cluster[cluster] != cluster).any()):
+        raise ValueError("cluster does not name a survivor for every record")
+    if not np.array_equal(np.asarray(arrays["survivor"]), cluster == np.arange(n)):
+        raise ValueError("survivor does not agree with cluster")
+    if n and (row.min() < -1 or row.max() >= rows):
+        raise ValueError("row points outside the rows")
+    similarity = index.similarity
+    if n and (not np.isfinite(similarity).all() or similarity.min() < 0 or similarity.max() > 1):
+        raise ValueError("similarity outside 0..1")
 
 
 def _write_concat(path: Path, parts: list[np.ndarray], shift: list[int] | None = None) -> None:
@@ -200,7 +303,8 @@ def write_index(outdir: Path, prev: Index, new: Index) -> None:
             _write_concat(tmp / f"{name}.npy", [getattr(prev, name), getattr(new, name)])
             _write_concat(tmp / f"{name}_offsets.npy", [p_off, n_off[1:]], shift=[0, int(p_off[-1])])
         meta = {"format": FORMAT, "version": VERSION, "records": len(names), "rows": prev.rows + new.rows,
-                "keep": new.keep, "params": new.params}
+                "keep": new.keep, "params": new.params,
+                "checksums": {name: file_checksum(tmp / f"{name}.npy") for name in ARRAYS}}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         final = outdir / INDEX_DIR
         old = None
