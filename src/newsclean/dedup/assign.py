@@ -53,7 +53,8 @@ SetsOf = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]  # node -> (wor
 class Edge(NamedTuple):
     """A verified pair seen from one side: ``inside`` = the score of "self in other",
     ``holds`` = of "other in self" (0 when that direction does not pass); sizes and
-    ``shared`` in the view that verified the pair, ``shared_words`` in the word view."""
+    ``shared`` in the view that verified the pair (``by_skeleton``: a spun copy),
+    ``shared_words`` in the word view."""
 
     other: int
     inside: float
@@ -62,17 +63,18 @@ class Edge(NamedTuple):
     other_size: int
     shared: int
     shared_words: int
+    by_skeleton: bool = False
 
 
 def edge_pair(a: int, b: int, m: PairMeasure) -> tuple[Edge, Edge]:
     """The two views of one verified pair."""
-    return (Edge(b, m.a_in_b, m.b_in_a, m.size_a, m.size_b, m.shared, m.shared_words),
-            Edge(a, m.b_in_a, m.a_in_b, m.size_b, m.size_a, m.shared, m.shared_words))
+    return (Edge(b, m.a_in_b, m.b_in_a, m.size_a, m.size_b, m.shared, m.shared_words, m.by_skeleton),
+            Edge(a, m.b_in_a, m.a_in_b, m.size_b, m.size_a, m.shared, m.shared_words, m.by_skeleton))
 
 
 def reversed_edge(owner: int, e: Edge) -> Edge:
     """``e`` (seen from ``owner``) as its other end sees it."""
-    return Edge(owner, e.holds, e.inside, e.other_size, e.size, e.shared, e.shared_words)
+    return Edge(owner, e.holds, e.inside, e.other_size, e.size, e.shared, e.shared_words, e.by_skeleton)
 
 
 @dataclass
@@ -300,11 +302,13 @@ def policy_keys(keep: str, columns: dict[str, np.ndarray], is_dominated: np.ndar
 
 @dataclass
 class Assignment:
-    """Per batch node: survivor (global index) and verified similarity to it."""
+    """Per batch node: survivor (global index) and verified similarity to it; the nodes
+    whose containment in their survivor was verified in the skeleton view (spun copies)."""
 
     survivor: dict[int, int]
     similarity: dict[int, float]
     roles: PageRoles
+    spun: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -318,27 +322,34 @@ class Sources:
 
 
 def assign(graph: Graph, order: Sequence[int], sources: Sources, params: DedupParams,
-           roles: PageRoles, joined: dict[int, tuple[int, float]]) -> Assignment:
+           roles: PageRoles, joined: dict[int, tuple[int, float, bool]]) -> Assignment:
     """Survivors of the batch nodes, visited in survivor ``order`` (see the module docstring).
 
-    ``joined`` holds nodes already assigned to an archived survivor (global index, score).
+    ``joined`` holds nodes already assigned to an archived survivor (global index, score,
+    verified in the skeleton view).
     """
     state = Assignment(survivor={}, similarity={}, roles=roles)
-    for node, (target, score) in joined.items():
+    for node, (target, score, spun) in joined.items():
         state.survivor[node], state.similarity[node] = target, score
+        if spun:
+            state.spun.add(node)
     position = {node: k for k, node in enumerate(order)}
     for node in order:
         if node in state.survivor:
             continue
-        target, score = reach(graph, state, node, sources, params, position)
+        target, measure = reach(graph, state, node, sources, params, position)
         if target >= 0:
-            state.survivor[node], state.similarity[node] = target, score
+            state.survivor[node], state.similarity[node] = target, measure.a_in_b
+            if measure.by_skeleton:
+                state.spun.add(node)
             continue
         state.survivor[node], state.similarity[node] = sources.n_prev + node, 1.0
         for e in graph.of(node):
             if (e.other < graph.n_batch and e.other not in state.survivor and may_take(roles, node, e)
                     and e.holds >= best_home(graph, roles, e.other) - HOME_MARGIN):
                 state.survivor[e.other], state.similarity[e.other] = sources.n_prev + node, e.holds
+                if e.by_skeleton:
+                    state.spun.add(e.other)
     return state
 
 
@@ -347,16 +358,17 @@ def linked(roles: PageRoles, a: int, b: int) -> bool:
 
 
 def reach(graph: Graph, state: Assignment, node: int, sources: Sources, params: DedupParams,
-          position: dict[int, int]) -> tuple[int, float]:
+          position: dict[int, int]) -> tuple[int, PairMeasure | None]:
     """The first survivor (archived ones first, then in survivor order) among those of
-    ``node``'s linked neighbours that contains it, verified here; ``(-1, 0.0)`` if none."""
+    ``node``'s linked neighbours that contains it, with the measure that verified it
+    here; ``(-1, None)`` if none."""
     n_prev = sources.n_prev
     centres = {graph.fixed_survivor.get(e.other, state.survivor.get(e.other, -1))
                for e in graph.of(node) if linked(state.roles, node, e.other)}
     centres.discard(-1)
     mine = sources.sets_of(node)
     if mine is None or not centres:
-        return -1, 0.0
+        return -1, None
     for centre in sorted(centres, key=lambda g: (g >= n_prev, g if g < n_prev else position[g - n_prev])):
         local = centre - n_prev
         theirs = sources.sets_of_record(centre)
@@ -365,5 +377,5 @@ def reach(graph: Graph, state: Assignment, node: int, sources: Sources, params: 
         m = measure_pair(mine[0], theirs[0], mine[1], theirs[1], params)
         composite = local in state.roles.composite if local >= 0 else centre in graph.archive_composite
         if m.a_in_b > 0 and (not composite or m.b_in_a > 0):
-            return centre, m.a_in_b
-    return -1, 0.0
+            return centre, m
+    return -1, None

@@ -283,7 +283,9 @@ class Verdicts:
     ``survivor[i]`` is the global index of document i's survivor (records of a previous
     index first, then the batch: ``n_prev + i`` is document i itself); ``similarity``
     the verified containment of i in it (1.0 for the survivor and exact copies);
-    ``contains[i]`` the global indices of the records a composite page i holds.
+    ``contains[i]`` the global indices of the records a composite page i holds;
+    ``spun[i]`` whether i was removed as a spun copy (its containment verified in the
+    skeleton view): the clusters where a spinner's swaps can be learned.
     """
 
     survivor: np.ndarray  # int64
@@ -292,6 +294,7 @@ class Verdicts:
     names: list[str]  # the batch's
     prev_names: list[str]
     contains: dict[int, list[int]] = field(default_factory=dict)
+    spun: np.ndarray | None = None  # bool: removed as a spun copy (contained in the skeleton view)
 
     def name_of(self, g: int) -> str:
         return self.prev_names[g] if g < self.n_prev else self.names[g - self.n_prev]
@@ -491,8 +494,9 @@ def archived_side_part(texts: Texts, clusters: ArchiveClusters, survivor: int, m
     return copies_seen
 
 
-def join_archive(graph: Graph, texts: Texts, params: DedupParams) -> dict[int, tuple[int, float]]:
-    """Batch nodes that an archived survivor contains: node -> (that survivor, score).
+def join_archive(graph: Graph, texts: Texts, params: DedupParams) -> dict[int, tuple[int, float, bool]]:
+    """Batch nodes that an archived survivor contains: node -> (that survivor, score,
+    verified in the skeleton view).
 
     The archive is append-only, so its survivors stay survivors.  A survivor that is a
     composite page takes only copies of the whole page, and one that is a story plus a
@@ -512,10 +516,10 @@ def join_archive(graph: Graph, texts: Texts, params: DedupParams) -> dict[int, t
             if m.a_in_b <= 0 or (m.b_in_a <= 0 and (survivor in graph.archive_composite or archived_side_part(
                     texts, clusters, survivor, mine, params))):
                 continue
-            options.append((-m.shared / max(1, m.size_b), survivor, m.a_in_b))
+            options.append((-m.shared / max(1, m.size_b), survivor, m.a_in_b, m.by_skeleton))
         if options:
-            _, survivor, score = min(options)
-            joined[node] = (survivor, score)
+            _, survivor, score, spun = min(options)
+            joined[node] = (survivor, score, spun)
     return joined
 
 
@@ -610,7 +614,7 @@ def cluster_features(
     roles = find_pages(graph, texts.of_node, params)
     order = survivor_order(keep, columns, graph, roles, nodes, np.diff(feat.woff))
     state = assign(graph, order, Sources(texts.of_node, texts.of_record, n_prev), params, roles, joined)
-    survivor, similarity = spread_to_copies(state, exact_rep, previous, n)
+    survivor, similarity, spun = spread_to_copies(state, exact_rep, previous, n)
     contains = composite_contents(roles, graph, exact_rep, n_prev)
     removed = survivor != np.arange(n) + n_prev
     info.joined_previous = int((survivor < n_prev).sum())
@@ -620,26 +624,33 @@ def cluster_features(
     if build_index:
         info.index = _index_part(meta.names, survivor, similarity, contains, feat, exact_rep, texts, params, keep)
     return Verdicts(survivor=survivor, similarity=similarity, n_prev=n_prev, names=list(meta.names),
-                    prev_names=previous.names if previous is not None else [], contains=contains)
+                    prev_names=previous.names if previous is not None else [], contains=contains, spun=spun)
 
 
-def spread_to_copies(state, exact_rep: np.ndarray, previous: Index | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Survivor and similarity of every document: a node's own, or its exact text's."""
+def spread_to_copies(state, exact_rep: np.ndarray, previous: Index | None, n: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Survivor, similarity and spun flag of every document: a node's own, or its exact
+    text's (an exact copy of a survivor is a copy at 1.0, never a spun one)."""
     n_prev = previous.size if previous is not None else 0
     rep_survivor = np.arange(n, dtype=np.int64) + n_prev
     rep_similarity = np.ones(n, dtype=np.float64)
+    rep_spun = np.zeros(n, dtype=bool)
     for node, target in state.survivor.items():
         rep_survivor[node], rep_similarity[node] = target, state.similarity[node]
+    rep_spun[list(state.spun)] = True
     in_batch = exact_rep >= n_prev
     local = np.where(in_batch, exact_rep - n_prev, 0)
     survivor = rep_survivor[local]
-    similarity = np.where(survivor == exact_rep, 1.0, rep_similarity[local])
+    own = survivor == exact_rep
+    similarity = np.where(own, 1.0, rep_similarity[local])
+    spun = ~own & rep_spun[local]
     if previous is not None and (~in_batch).any():
         archived = exact_rep[~in_batch]
         cluster = np.asarray(previous.cluster)[archived]
         survivor[~in_batch] = cluster
         similarity[~in_batch] = np.where(cluster == archived, 1.0, np.asarray(previous.similarity)[archived])
-    return survivor, similarity
+        spun[~in_batch] = False
+    return survivor, similarity, spun
 
 
 def composite_contents(roles: PageRoles, graph: Graph, exact_rep: np.ndarray, n_prev: int) -> dict[int, list[int]]:

@@ -55,7 +55,8 @@ def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
 class PairMeasure(NamedTuple):
     """Both directions of a verified pair: the score of "a in b" and of "b in a" (0 when
     that direction does not pass); the sizes of both and what they share in the view
-    that decided (words, or the skeleton for spun copies); the word shingles shared."""
+    that decided (words, or the skeleton when no direction passes by words: a spun
+    copy, ``by_skeleton``); the word shingles shared."""
 
     a_in_b: float
     b_in_a: float
@@ -63,6 +64,7 @@ class PairMeasure(NamedTuple):
     size_b: int
     shared: int
     shared_words: int
+    by_skeleton: bool = False
 
     @property
     def linked(self) -> bool:
@@ -126,4 +128,4 @@ def measure_pair(words_a: np.ndarray, words_b: np.ndarray, skeleton_a: np.ndarra
     if shared_skeleton is None or passes_words(shared, size_a, params) or passes_words(shared, size_b, params):
         return PairMeasure(a_in_b, b_in_a, size_a, size_b, shared, shared)
     # linked through the skeleton (or not at all): sizes and sharing measured there
-    return PairMeasure(a_in_b, b_in_a, len(skeleton_a), len(skeleton_b), shared_skeleton, shared)
+    return PairMeasure(a_in_b, b_in_a, len(skeleton_a), len(skeleton_b), shared_skeleton, shared, True)
