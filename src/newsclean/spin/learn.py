@@ -162,16 +162,7 @@ def learn_pairs(
     candidates = {k for k, gs in seen.items() if len(gs) >= min_clusters}
     if not candidates:
         return []
-    # how often each candidate spun form occurs in the aligned copies at all
-    forms = {s for s, _ in candidates}
-    longest = max(len(s.split()) for s in forms)
-    occurrences: Counter[str] = Counter()
-    for toks in aligned_texts:
-        for n in range(1, longest + 1):
-            for i in range(len(toks) - n + 1):
-                k = " ".join(toks[i:i + n])
-                if k in forms:
-                    occurrences[k] += 1
+    occurrences = _occurrences({s for s, _ in candidates}, aligned_texts)
     out = []
     for s, o in sorted(candidates):
         consistency = min(1.0, len(aligned[(s, o)]) / max(1, occurrences[s]))
@@ -180,6 +171,23 @@ def learn_pairs(
     # a form's most-seen original first: the one a table read from the file keeps
     out.sort(key=lambda p: (p[0], -p[2], -p[3], p[1]))
     return out
+
+
+def _occurrences(forms: set[str], texts: Iterable[list[str]]) -> Counter[str]:
+    """How often each form (words joined by spaces) occurs in the token lists: only
+    positions whose token starts some form are looked at."""
+    lengths: dict[str, set[int]] = defaultdict(set)
+    for form in forms:
+        words = form.split()
+        lengths[words[0]].add(len(words))
+    found: Counter[str] = Counter()
+    for toks in texts:
+        for i, tok in enumerate(toks):
+            for n in lengths.get(tok, ()):
+                phrase = tok if n == 1 else " ".join(toks[i:i + n])
+                if phrase in forms:
+                    found[phrase] += 1
+    return found
 
 
 def learn_table(groups: Iterable[Sequence[str]], *, min_clusters: int = 2, min_consistency: float = MIN_CONSISTENCY,
