@@ -366,8 +366,8 @@ def reach(graph: Graph, state: Assignment, node: int, sources: Sources, params: 
     centres = {graph.fixed_survivor.get(e.other, state.survivor.get(e.other, -1))
                for e in graph.of(node) if linked(state.roles, node, e.other)}
     centres.discard(-1)
-    mine = sources.sets_of(node)
-    if mine is None or not centres:
+    mine = sources.sets_of(node) if centres else None
+    if mine is None:
         return -1, None
     for centre in sorted(centres, key=lambda g: (g >= n_prev, g if g < n_prev else position[g - n_prev])):
         local = centre - n_prev

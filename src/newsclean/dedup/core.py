@@ -612,7 +612,8 @@ def cluster_features(
     started = time.perf_counter()
     joined = join_archive(graph, texts, params)
     roles = find_pages(graph, texts.of_node, params)
-    order = survivor_order(keep, columns, graph, roles, nodes, np.diff(feat.woff))
+    linked = np.array(sorted(node for node in graph.edges if node < n), dtype=np.int64)  # the others survive
+    order = survivor_order(keep, columns, graph, roles, linked, np.diff(feat.woff))
     state = assign(graph, order, Sources(texts.of_node, texts.of_record, n_prev), params, roles, joined)
     survivor, similarity, spun = spread_to_copies(state, exact_rep, previous, n)
     contains = composite_contents(roles, graph, exact_rep, n_prev)
