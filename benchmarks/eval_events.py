@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Same-event clustering on ECB+ with newsbench's own sets and scorer: dev and held-out topics.
 
-    python benchmarks/eval_events.py [--shared PATH] [--holdout] [--keep-dir DIR] [--json FILE]
+    python benchmarks/eval_events.py [--shared PATH] [--holdout] [--keep-dir DIR] [--json FILE] [--speed N]
 
 Sets, built by ``newsbench.build_events_set`` (the function ``make-dev`` writes
 ``events.jsonl`` with; gold ``event`` = topic x sub-topic):
@@ -12,6 +12,11 @@ Sets, built by ``newsbench.build_events_set`` (the function ``make-dev`` writes
   wrong join (what joining lone reports to their closest event costs);
 * ``held-out`` (``--holdout``): topics > 22, never used for tuning; run it once, as a
   check, and say so when quoting it.
+
+``--speed N`` also times the linkage step (:func:`~newsclean.dedup.events.event_labels`)
+with and without its lone-report step, interleaved in one process, on N records of
+scale_dedup.py's synthetic corpus (copies grouped with their original as near-duplicate
+units): the medians and their ratio.
 
 Each set runs through ``newsclean dedup SET -o OUT --events`` as a fresh process and is
 scored by ``newsbench.score_clusters(gold, clusters, "event", "event")`` (ARI, pairwise
@@ -96,14 +101,57 @@ def evaluate(nb, name: str, rows: list[dict], work: Path, lone: set[str] | None 
             **event_counts(rows, out / "clusters.jsonl", lone or set())}
 
 
+def linkage_speed(shared: Path, n: int, repeats: int = 9) -> dict[str, float]:
+    """Median seconds of event_labels without / with the lone-report step (interleaved)."""
+    import statistics
+    from dataclasses import replace
+
+    import numpy as np
+    from scale_dedup import make_corpus
+
+    from newsclean.dedup import events as ev
+
+    bbc = [json.loads(line)["text"] for line in open(shared / "data" / "bbc-news-fulltext" / "bbc-news-2225.jsonl")]
+    with tempfile.TemporaryDirectory() as tmp:
+        make_corpus(Path(tmp) / "corpus.jsonl", n, bbc)
+        records = read_jsonl(Path(tmp) / "corpus.jsonl")
+    texts = [r["text"] for r in records]
+    original: dict[str, int] = {}
+    units = [original.setdefault(r["id"].removesuffix("-c"), i) for i, r in enumerate(records)]
+    params = ev.EventParams()
+    counts = ev.count_terms(texts, params.name_boost)
+    (ids,), n_terms = ev.merge_vocabularies([counts.vocab])
+    df = ev.document_frequencies([counts.df], [ids], n_terms)
+    vectors, blocks = ev.weigh_documents(counts, ids, df, ev.inverse_document_frequency(df, n), 0, params.block_terms)
+    first, second = ev.split_pairs(ev.candidate_pairs(blocks, n, params.max_posting), n)
+    doc_unit, sizes = ev.unit_index(units)
+    across = np.flatnonzero(doc_unit[first] != doc_unit[second])
+    first, second = first[across], second[across]
+    cos = ev.pair_cosines(vectors, first, second, n_terms)
+    variants = {"without": replace(params, attach_threshold=None), "with": params}
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    for params in variants.values():  # warm-up: first calls pay for allocations and caches
+        ev.event_labels(doc_unit, sizes, first, second, cos, params)
+    for r in range(repeats):
+        for name in (list(variants) if r % 2 == 0 else list(reversed(variants))):
+            t = time.perf_counter()
+            ev.event_labels(doc_unit, sizes, first, second, cos, variants[name])
+            times[name].append(time.perf_counter() - t)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"records": n, "pairs": int(len(first)), "without_s": round(med["without"], 4),
+            "with_s": round(med["with"], 4), "ratio": round(med["with"] / med["without"], 3)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared")
     ap.add_argument("--holdout", action="store_true", help="also score the held-out topics (> 22): a check, not for tuning")
     ap.add_argument("--keep-dir", help="write the sets and outputs here instead of a temporary folder")
     ap.add_argument("--json", help="write the figures to this JSON file")
+    ap.add_argument("--speed", type=int, metavar="N", help="also time the linkage step on N synthetic records")
     a = ap.parse_args(argv)
-    nb = load_newsbench(shared_or_skip(a.shared))
+    shared = shared_or_skip(a.shared)
+    nb = load_newsbench(shared)
     dev = nb.build_events_set("dev")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(a.keep_dir) if a.keep_dir else Path(tmp)
@@ -131,6 +179,12 @@ def main(argv=None) -> int:
     print_table(rows, ("check", "target", "newsclean", "verdict"))
     print("\n" + "; ".join(f"{r['set']}: {r['docs']} docs in {r['seconds']:.1f} s" for r in results)
           + " (fresh processes, cleaning included)")
+    if a.speed:
+        speed = linkage_speed(shared, a.speed)
+        print(f"\nlinkage step on {speed['records']:,} synthetic records ({speed['pairs']:,} candidate pairs), "
+              f"medians: without the lone-report step {speed['without_s']:.3f} s, with it {speed['with_s']:.3f} s "
+              f"(ratio {speed['ratio']:.2f})")
+        results.append({"set": "linkage speed", **speed})
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
