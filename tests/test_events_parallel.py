@@ -2,8 +2,10 @@
 
 The reference below is that first version, kept verbatim (TF-IDF as Python dicts, term
 ids in order of first appearance, blocked candidates, dict cosine, average linkage over
-dicts).  The array version must give the same term ids, weights, candidate pairs,
-cosines and labels, however the documents are cut into parts or the pairs into blocks.
+dicts), with the steps added since in the same style (record dates that zero a pair's
+cosine, lone units joining their closest event).  The array version must give the same
+term ids, weights, candidate pairs, cosines and labels, however the documents are cut
+into parts or the pairs into blocks.
 Floats are compared exactly where Python's ``sum`` adds left to right (up to 3.11;
 3.12 compensates, which can move the last bit).
 """
@@ -138,7 +140,40 @@ def ref_average_linkage(n_units, sizes, unit_sims, threshold) -> list[int]:
     return [root(u) for u in range(n_units)]
 
 
-def ref_event_groups(texts, units, params: EventParams | None = None) -> tuple[list[int], int]:
+def ref_attach_lone_units(root, sizes, unit_sims, bar, share) -> list[int]:
+    """A unit alone in its group joins the group of several units with the highest mean
+    cosine to it, if that mean is >= bar and >= share * the group's own mean cosine."""
+    units_in: dict[int, int] = {}
+    docs_in: dict[int, int] = {}
+    unit_sq: dict[int, int] = {}
+    for u, r in enumerate(root):
+        units_in[r] = units_in.get(r, 0) + 1
+        docs_in[r] = docs_in.get(r, 0) + sizes[u]
+        unit_sq[r] = unit_sq.get(r, 0) + sizes[u] * sizes[u]
+    within: dict[int, float] = {}
+    toward: dict[tuple[int, int], float] = {}
+    for (u, v), s in sorted(unit_sims.items()):  # a lone unit's neighbours in order
+        ru, rv = root[u], root[v]
+        if ru == rv:
+            within[ru] = within.get(ru, 0.0) + s
+        elif units_in[ru] == 1 and units_in[rv] > 1:
+            toward[(u, rv)] = toward.get((u, rv), 0.0) + s
+        elif units_in[rv] == 1 and units_in[ru] > 1:
+            toward[(v, ru)] = toward.get((v, ru), 0.0) + s
+    best: dict[int, tuple[float, int]] = {}
+    for (u, g), s in toward.items():
+        mean = s / (sizes[u] * docs_in[g])
+        if u not in best or (mean, -g) > (best[u][0], -best[u][1]):
+            best[u] = (mean, g)
+    out = list(root)
+    for u, (mean, g) in best.items():
+        pairs = (docs_in[g] * docs_in[g] - unit_sq[g]) / 2
+        if mean >= bar and mean >= share * (within.get(g, 0.0) / pairs):
+            out[u] = g
+    return out
+
+
+def ref_event_groups(texts, units, params: EventParams | None = None, dates=None) -> tuple[list[int], int]:
     params = params or EventParams()
     n = len(texts)
     vecs, df = ref_tfidf_vectors(texts, params.name_boost)
@@ -154,11 +189,16 @@ def ref_event_groups(texts, units, params: EventParams | None = None) -> tuple[l
         if ui == uj:
             continue
         c = ref_cosine(vecs[i], vecs[j])
+        if dates is not None and params.date_window_days is not None and dates[i] is not None \
+                and dates[j] is not None and abs(dates[i] - dates[j]) > params.date_window_days * 86400:
+            c = 0.0
         if c < params.min_cosine:
             continue
         key = (ui, uj) if ui < uj else (uj, ui)
         sims[key] = sims.get(key, 0.0) + c
     unit_root = ref_average_linkage(len(unit_ids), sizes, sims, params.threshold)
+    if params.attach_threshold is not None:
+        unit_root = ref_attach_lone_units(unit_root, sizes, sims, params.attach_threshold, params.attach_cohesion)
     first_doc: dict[int, int] = {}
     labels = []
     for i in range(n):
@@ -361,10 +401,34 @@ def test_average_linkage_matches_the_dict_version():
         assert ev.average_linkage(n, sizes, arrays, threshold) == want, trial
 
 
+def random_unit_sims(rng: random.Random, n: int, sizes: list[int]) -> dict[tuple[int, int], float]:
+    sims = {}
+    for _ in range(rng.randint(0, 4 * n)):
+        u, v = sorted(rng.sample(range(n), 2))
+        sims[(u, v)] = round(rng.random() * sizes[u] * sizes[v], 2)  # equal values: ties
+    return sims
+
+
+def test_attach_lone_units_matches_the_dict_version():
+    rng = random.Random(11)
+    for trial in range(60):
+        n = rng.randint(2, 40)
+        sizes = [rng.randint(1, 3) for _ in range(n)]
+        sims = random_unit_sims(rng, n, sizes)
+        root = ref_average_linkage(n, sizes, sims, rng.choice([0.3, 0.5, 0.8]))
+        bar, share = rng.choice([0.0, 0.1, 0.3]), rng.choice([0.0, 0.4, 1.0])
+        arrays = tuple(np.array(x) for x in zip(*sorted((u, v, s) for (u, v), s in sims.items()))) if sims else (
+            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        got = ev.attach_lone_units(root, sizes, arrays, bar, share).tolist()
+        assert got == ref_attach_lone_units(root, sizes, sims, bar, share), trial
+
+
 # ------------------------------------------------------------------ the whole
 
 @pytest.mark.parametrize("params", [EventParams(), EventParams(threshold=0.05),
-                                    EventParams(threshold=0.12, name_boost=1)])
+                                    EventParams(threshold=0.12, name_boost=1),
+                                    EventParams(threshold=0.5, attach_threshold=0.05, attach_cohesion=0.0),
+                                    EventParams(attach_threshold=None)])
 @pytest.mark.parametrize("seed", [1, 8])
 def test_event_groups_match_the_reference(params, seed):
     texts = corpus(seed=seed, n=160)
@@ -373,6 +437,22 @@ def test_event_groups_match_the_reference(params, seed):
     want = ref_event_groups(texts, units, params)
     assert got == want
     assert len(set(got[0])) < len(set(units))  # events really merge units
+
+
+def record_dates(n: int, seed: int) -> list[float | None]:
+    """Dates over two years (some unknown), so that some candidate pairs are months apart."""
+    rng = random.Random(seed)
+    return [None if rng.random() < 0.3 else 1.2e9 + rng.randrange(730) * 86400.0 for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", [1, 8])
+def test_event_groups_with_dates_match_the_reference(seed):
+    texts = corpus(seed=seed, n=160)
+    units, dates = units_for(len(texts), seed), record_dates(len(texts), seed)
+    got = ev.event_groups(texts, units, dates=dates)
+    assert got == ref_event_groups(texts, units, dates=dates)
+    assert got != ev.event_groups(texts, units)  # the dates kept some reports apart
+    assert ev.event_groups(texts, units, EventParams(date_window_days=None), dates) == ev.event_groups(texts, units)
 
 
 def test_event_groups_in_small_parts_and_tables(monkeypatch):

@@ -399,9 +399,11 @@ class PendingEvents:
     params: EventParams
     timings: dict[str, float]
 
-    def finish(self, units: list[int]) -> list[int]:
+    def finish(self, units: list[int], dates: np.ndarray | None = None) -> list[int]:
         """Event label per document (its event's smallest document index), given each
-        document's near-duplicate unit (any int per cluster)."""
+        document's near-duplicate unit (any int per cluster) and, optionally, its record
+        date (epoch seconds, NaN when unknown: documents further apart than the window
+        are not compared)."""
         clock = time.perf_counter()
         n_pairs = self.ranges[-1][1] if self.ranges else 0
         cos = np.empty(n_pairs, dtype=np.float64)
@@ -413,7 +415,8 @@ class PendingEvents:
         clock = time.perf_counter()
         doc_unit, unit_sizes = unit_index(units)
         across = np.flatnonzero(doc_unit[first] != doc_unit[second])  # pairs within a unit do not count
-        labels = event_labels(doc_unit, unit_sizes, first[across], second[across], cos[across], self.params)
+        labels = event_labels(doc_unit, unit_sizes, first[across], second[across], cos[across], self.params,
+                              dates)
         shutil.rmtree(self.events, ignore_errors=True)
         self.timings["events_linkage"] = time.perf_counter() - clock
         return labels
