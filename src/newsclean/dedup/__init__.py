@@ -69,7 +69,8 @@ def dedup_documents(
                                 build_index=build_index)
     if events:
         t = time.perf_counter()
-        labels, ncand = event_groups([d.text for d in docs], _units(results), event_params)
+        labels, ncand = event_groups([d.text for d in docs], _units(results), event_params,
+                                     dates=[d.date for d in docs])
         info.event_candidates = ncand
         for r, name in zip(results, event_names(labels, [r.cluster for r in results])):
             r.event = name

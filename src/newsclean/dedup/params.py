@@ -40,12 +40,22 @@ class DedupParams:
             raise ValueError("bands * rows must not exceed num_perm")
 
 
+MILLISECONDS_FROM = 1e11  # a number this large is epoch milliseconds (1e11 s is the year 5138)
+
+
 def parse_date(value: Any) -> float | None:
-    """Epoch seconds from an ISO 8601 string or a number; None when unreadable."""
+    """Epoch seconds from an ISO 8601 string or a number (seconds, or milliseconds as
+    JavaScript and many feeds write them); None when unreadable.
+
+    >>> parse_date("2005-01-02T00:00:00Z"), parse_date(1104624000), parse_date(1104624000000)
+    (1104624000.0, 1104624000.0, 1104624000.0)
+    """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
+        if not math.isfinite(value):
+            return None
+        return float(value) / 1000 if abs(value) >= MILLISECONDS_FROM else float(value)
     if not isinstance(value, str):
         return None
     s = value.strip()

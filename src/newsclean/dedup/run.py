@@ -248,7 +248,7 @@ def run_dedup(
             first: dict[str, int] = {}
             units = [first.setdefault(c, i) for i, c in enumerate(cluster_names)]
             del first
-            labels = pending_events.finish(units)
+            labels = pending_events.finish(units, dates=meta.date)
             del units
             info.event_candidates = pending_events.n_candidates
             event_names = name_events(labels, cluster_names)
