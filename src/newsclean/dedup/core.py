@@ -503,12 +503,14 @@ def join_archive(graph: Graph, texts: Texts, params: DedupParams) -> dict[int, t
     related block takes nothing from the block.  Among several, the survivor the node
     covers most (the closest in size) is taken, then the earliest.
     """
-    joined = {}
-    clusters = ArchiveClusters(texts.previous) if texts.previous is not None else None
+    joined: dict[int, tuple[int, float, bool]] = {}
+    if texts.previous is None or not graph.archive_record:
+        return joined
+    clusters = ArchiveClusters(texts.previous)
     for node in sorted(n for n in graph.edges if n < texts.n):
-        mine, options = texts.of_node(node), []
-        for survivor in sorted({graph.fixed_survivor[e.other] for e in graph.of(node)
-                                if e.other >= texts.n and e.inside > 0}):
+        survivors = {graph.fixed_survivor[e.other] for e in graph.of(node) if e.other >= texts.n and e.inside > 0}
+        mine, options = texts.of_node(node) if survivors else None, []
+        for survivor in sorted(survivors):
             theirs = texts.of_record(survivor)
             if theirs is None:
                 continue
