@@ -165,7 +165,7 @@ def test_composite_pages_with_their_stories(run_folder, report):
     stats = json.loads((run_folder / "stats.json").read_text())
     assert stats["composite_pages"] == 2
     section = report.find(id="composites")
-    assert "2 pages hold several stories" in section.get_text(" ", strip=True)
+    assert "Pages holding several stories: 2" in section.get_text(" ", strip=True)
     pages = {b.find(class_="head").find(class_="id").get_text(): b for b in section.find_all("div", class_="pair")}
     assert set(pages) == {"page", "page-2"}
     rows = {r["id"]: r for r in map(json.loads, (run_folder / "clusters.jsonl").read_text().splitlines())}
@@ -262,7 +262,8 @@ def test_cleaning_and_spin_sections_from_samples(tmp_path, run_folder):
     # every stage shows an example edit, in its context
     assert len(soup.find(id="cleaning").find_all("details")) == len(rows)
     spin = soup.find(id="spin")
-    assert samples.spin["flagged"] >= 1 and f"{samples.spin['flagged']} were flagged" in spin.get_text(" ", strip=True)
+    assert samples.spin["flagged"] >= 1
+    assert f"flagged as spun: {samples.spin['flagged']}," in spin.get_text(" ", strip=True)
     swaps = table_rows(soup, "restored-swaps")
     assert swaps[0] == [samples.swaps[0][0], samples.swaps[0][1], str(samples.swaps[0][2])]
     assert "spun-article" in " ".join(i.get_text() for i in spin.find_all(class_="id"))
@@ -388,3 +389,19 @@ def test_report_size_is_bounded_whatever_the_run_size(tmp_path):
         sizes[n] = build_report(tmp_path / str(n)).stat().st_size
     assert sizes[30_000] < 1.1 * sizes[300] + 2_000, sizes
     assert sizes[30_000] < 200_000, sizes
+
+
+def test_records_are_shown_from_the_first_lines_of_the_archives_only(tmp_path):
+    from newsclean.report import Bounds
+
+    synthetic_run(tmp_path / "run", 3_000)
+    soup = BeautifulSoup(build_report(tmp_path / "run", Bounds(archive_lines=90)).read_text(encoding="utf-8"),
+                         "html.parser")
+    rows = {json.loads(line)["id"]: i for i, line in enumerate((tmp_path / "run" / "clusters.jsonl").open())}
+    shown = [[s.get_text() for s in box.find(class_="head").find_all(class_="id")]
+             for box in soup.find(id="pairs").find_all("div", class_="pair")]
+    assert len(shown) == 10
+    # removed record k of the archive is line 3k+2 of clusters.jsonl, a survivor 3k/2
+    assert all(rows[removed] < 3 * 90 and rows[survivor] < 1.5 * 90 for removed, survivor in shown)
+    assert "within the first 90 lines" in soup.find(id="pairs").get_text(" ", strip=True)
+    assert all(box.find(class_="text").get_text().strip() for box in soup.find(id="pairs").find_all("div", class_="pair"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 WIDTH = 720  # the widest chart
 MAX_SLOT = 64  # a bar and its gap: few bars make a narrow chart, not wide bars
-PLOT_HEIGHT = 150
+PLOT_HEIGHT = 120
 TOP = 18  # room for the value above the tallest bar
 BOTTOM = 34  # room for the labels under the bars
 

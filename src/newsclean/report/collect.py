@@ -17,6 +17,7 @@ import gzip
 import heapq
 import json
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,9 @@ class NotARunFolder(Exception):
 class Bounds:
     """How much of a run a report shows."""
 
+    # records are shown from the first lines of kept.jsonl.gz and duplicates.jsonl.gz
+    # only: reading a whole archive costs ~5 % of a run (inflating ~0.2 GB per 100 k records)
+    archive_lines: int = 10_000
     pairs: int = 6  # removed records beside their survivor, by smallest id hash
     lowest_pairs: int = 4  # ... and those least similar to their survivor
     composites: int = 3  # pages holding several stories
@@ -128,7 +132,11 @@ def _loads(line: bytes) -> Any:
 
 
 def _hash(value: Any) -> int:
-    return xxhash.xxh64_intdigest(str(value).encode("utf-8", "surrogatepass"))
+    text = value if isinstance(value, str) else str(value)
+    return _xxh64(text.encode("utf-8", "surrogatepass"))
+
+
+_xxh64 = xxhash.xxh64_intdigest
 
 
 def collect(outdir: Path, bounds: Bounds | None = None) -> RunData:
@@ -181,11 +189,23 @@ def _negate(key: tuple) -> tuple:
     return tuple(-k for k in key)
 
 
+@dataclass
+class _Candidate:
+    """A removed record in the part of ``duplicates.jsonl.gz`` the report reads."""
+
+    key: int  # xxh64 of its id
+    ordinal: int
+    id: str
+    survivor: str
+    similarity: float
+
+
 def _scan_clusters(path: Path, bounds: Bounds) -> ClusterScan:
     scan = ClusterScan()
-    pairs, lowest = _Selection(bounds.pairs), _Selection(bounds.lowest_pairs)
+    read = bounds.archive_lines
+    candidates: list[_Candidate] = []
     composites = _Selection(bounds.composites)
-    survivor_names, removed_ids, events, survivor_events = [], [], [], []
+    survivor_names, removed_ids, events, survivor_events = (array("Q") for _ in range(4))
     with open(path, "rb") as f:
         for line in f:
             row = _loads(line)
@@ -200,45 +220,53 @@ def _scan_clusters(path: Path, bounds: Bounds) -> ClusterScan:
             else:
                 where = Located("duplicates", scan.removed)
                 scan.removed += 1
-                removed_ids.append(_hash(row["id"]))
-                _offer_pair(row, where, scan, pairs, lowest)
+                key = _hash(row["id"])
+                removed_ids.append(key)
+                similarity = float(row.get("similarity") or 0.0)
+                scan.similarity_bins[min(19, max(0, int(similarity * 20)))] += 1
+                if where.ordinal < read:
+                    candidates.append(_Candidate(key, where.ordinal, str(row["id"]), str(row["duplicate_of"]),
+                                                 similarity))
             if event is not None:
                 events.append(_hash(event))
             if row.get("composite"):
                 scan.composite += 1
-                key = (_hash(row["id"]), scan.accepted)
-                composites.offer(key, lambda: (row, where))
-    scan.pairs, scan.lowest = pairs.sorted(), lowest.sorted()
+                if where.ordinal < read:
+                    composites.offer((_hash(row["id"]), scan.accepted), lambda: (row, where))
     names = _NameIndex(survivor_names, removed_ids)
-    for pair in scan.pairs + scan.lowest:
-        pair.survivor.where = names.survivor(pair.survivor.id)
+    _choose_pairs(scan, candidates, names, bounds)
     scan.composites = [_composite(row, where, names, bounds) for row, where in composites.sorted()]
     if events:
-        _size_events(scan, np.array(events, dtype=np.uint64), np.array(survivor_events, dtype=np.uint64))
+        _size_events(scan, np.frombuffer(events, dtype=np.uint64), np.frombuffer(survivor_events, dtype=np.uint64))
     return scan
 
 
-def _offer_pair(row: dict, where: Located, scan: ClusterScan, pairs: _Selection, lowest: _Selection) -> None:
-    similarity = float(row.get("similarity") or 0.0)
-    scan.similarity_bins[min(19, max(0, int(similarity * 20)))] += 1
-    key = _hash(row["id"])
+def _choose_pairs(scan: ClusterScan, candidates: list[_Candidate], names: _NameIndex, bounds: Bounds) -> None:
+    """Among the removed records whose survivor also lies in the part of the archive
+    read: the smallest id hashes, then the least similar (nearest the threshold)."""
+    survivors = names.survivors([c.survivor for c in candidates])
+    shown = [(c, Located("kept", at)) for c, at in zip(candidates, survivors.tolist())
+             if 0 <= at < bounds.archive_lines]
+    sample = sorted(shown, key=lambda cw: (cw[0].key, cw[0].ordinal))[: bounds.pairs]
+    taken = {c.ordinal for c, _ in sample}
+    rest = [cw for cw in shown if cw[0].ordinal not in taken]
+    lowest = sorted(rest, key=lambda cw: (cw[0].similarity, cw[0].key, cw[0].ordinal))[: bounds.lowest_pairs]
 
-    def make() -> Pair:
-        return Pair(Shown(str(row["id"]), where), Shown(str(row["duplicate_of"]), None), similarity)
+    def pair(c: _Candidate, survivor: Located) -> Pair:
+        return Pair(Shown(c.id, Located("duplicates", c.ordinal)), Shown(c.survivor, survivor), c.similarity)
 
-    pairs.offer((key, where.ordinal), make)
-    # least similar first: the pairs nearest the threshold say most about it
-    lowest.offer((similarity, key, where.ordinal), make)
+    scan.pairs = [pair(c, w) for c, w in sample]
+    scan.lowest = [pair(c, w) for c, w in lowest]
 
 
 class _NameIndex:
     """Positions of records by name: survivors by their cluster name, removed records
     by their id (a removed record's name is its id unless its id repeats)."""
 
-    def __init__(self, survivor_names: list[int], removed_ids: list[int]) -> None:
+    def __init__(self, survivor_names: array, removed_ids: array) -> None:
         self._parts = []
         for file, hashes in (("kept", survivor_names), ("duplicates", removed_ids)):
-            values = np.array(hashes, dtype=np.uint64)
+            values = np.frombuffer(hashes, dtype=np.uint64)
             order = np.argsort(values, kind="stable")
             self._parts.append((file, values[order], order))
 
@@ -251,14 +279,30 @@ class _NameIndex:
     def survivor(self, name: str) -> Located | None:
         return self._find(0, name)
 
+    def survivors(self, names: list[str]) -> np.ndarray:
+        """The position in kept.jsonl.gz of each survivor name, -1 when absent."""
+        _, values, order = self._parts[0]
+        wanted = np.fromiter(map(_hash, names), dtype=np.uint64, count=len(names))
+        at = np.searchsorted(values, wanted)
+        inside = at < len(values)
+        found = np.full(len(names), -1, dtype=np.int64)
+        hit = inside.copy()
+        hit[inside] = values[at[inside]] == wanted[inside]
+        found[hit] = order[at[hit]]
+        return found
+
     def any(self, name: str) -> Located | None:
         return self._find(0, name) or self._find(1, name)
 
 
 def _composite(row: dict, where: Located, names: _NameIndex, bounds: Bounds) -> Composite:
     held = [str(n) for n in row.get("contains") or []]
-    stories = [Shown(name, names.any(name)) for name in held[: bounds.stories_per_page]]
+    stories = [Shown(name, _within(names.any(name), bounds)) for name in held[: bounds.stories_per_page]]
     return Composite(Shown(str(row["id"]), where), stories, len(held))
+
+
+def _within(where: Located | None, bounds: Bounds) -> Located | None:
+    return where if where is not None and where.ordinal < bounds.archive_lines else None
 
 
 def _size_events(scan: ClusterScan, events: np.ndarray, survivor_events: np.ndarray) -> None:
@@ -290,7 +334,7 @@ def _fetch_texts(outdir: Path, scan: ClusterScan, text_field: str | None) -> Non
                                           wanted)))
     for s in shown:
         line = found[s.where.file].get(s.where.ordinal) if s.where is not None else None
-        s.text = _text_of(line, text_field) if line is not None else None
+        s.text = _text_of(line, text_field, s.id if s.where is not None and s.where.file == "kept" else None)
 
 
 def _lines_at(path: Path, ordinals: set[int]) -> dict[int, bytes]:
@@ -317,12 +361,19 @@ def _lines_at(path: Path, ordinals: set[int]) -> dict[int, bytes]:
     return found
 
 
-def _text_of(line: bytes, text_field: str | None) -> str | None:
+def _text_of(line: bytes | None, text_field: str | None, cluster: str | None) -> str | None:
+    """The text of an archived record; None when it has none, or when it is not the
+    survivor ``cluster`` it was looked up as (two names of the same hash)."""
     from ..engine.local import BadRecord, find_text
 
+    if line is None:
+        return None
     try:
-        return find_text(_loads(line), text_field)[1]
-    except (BadRecord, ValueError):
+        record = _loads(line)
+        if cluster is not None and str(record.get("cluster")) != cluster:
+            return None
+        return find_text(record, text_field)[1]
+    except (BadRecord, ValueError, AttributeError):
         return None
 
 

@@ -71,13 +71,20 @@ def _cut(text: str, limit: int) -> tuple[str, int]:
 
 
 def _runs(parts: list[str], marks: list[bool]) -> list[Segment]:
-    """Adjacent tokens with the same mark as one segment; a marked token's leading
-    spaces are not marked."""
+    """Adjacent tokens with the same mark as one segment.  A marked token's leading
+    spaces are marked only between two marked words on one line, so that a marked
+    phrase reads as one run and a line break is never marked.
+
+    >>> [(s.marked, s.text) for s in _runs(["a", " b", " c", "\\n\\nd"], [False, True, True, True])]
+    [(False, 'a '), (True, 'b c'), (False, '\\n\\n'), (True, 'd')]
+    """
     out: list[Segment] = []
     for token, marked in zip(parts, marks):
         if marked:
             word = token.lstrip()
-            _append(out, False, token[: len(token) - len(word)])
+            space = token[: len(token) - len(word)]
+            joins = bool(out) and out[-1].marked and "\n" not in space
+            _append(out, joins, space)
             _append(out, True, word)
         else:
             _append(out, False, token)

@@ -29,7 +29,17 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["num"] = lambda v: "–" if v is None else number(v)
+    env.filters["n"] = counted
     return env
+
+
+def counted(value: int, noun: str) -> str:
+    """``1,925 records``, ``1 record``.
+
+    >>> counted(1, "event"), counted(1925, "record")
+    ('1 event', '1,925 records')
+    """
+    return f"{number(value)} {noun}{'' if value == 1 else 's'}"
 
 
 def render(data: RunData) -> str:

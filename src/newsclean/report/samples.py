@@ -51,7 +51,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -274,7 +274,8 @@ class ReportSamples:
     def from_dict(cls, doc: dict[str, Any]) -> ReportSamples:
         if doc.get("format") != FORMAT or doc.get("version") != VERSION:
             raise ValueError(f"not a {FORMAT} document of version {VERSION}")
-        samples = cls(Limits(**doc.get("limits", {})))
+        known = {f.name for f in fields(Limits)}
+        samples = cls(Limits(**{k: v for k, v in doc.get("limits", {}).items() if k in known}))
         samples._add(doc)
         return samples
 

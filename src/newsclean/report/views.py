@@ -124,7 +124,9 @@ def pairs(data: RunData) -> dict[str, Any]:
     sample = [_pair(p) for p in data.scan.pairs]
     sampled = {(p.removed.where.ordinal if p.removed.where else -1) for p in data.scan.pairs}
     lowest = [_pair(p) for p in data.scan.lowest if p.removed.where is None or p.removed.where.ordinal not in sampled]
-    return {"sample": sample, "lowest": lowest, "removed": data.scan.removed}
+    scan, lines = data.scan, data.bounds.archive_lines
+    return {"sample": sample, "lowest": lowest, "removed": scan.removed,
+            "partial": scan.removed > lines or scan.kept > lines, "lines": lines}
 
 
 def _story_share(story: str, page: str) -> float | None:
@@ -152,7 +154,9 @@ def _composite(c: Composite) -> dict[str, Any]:
 
 
 def composites(data: RunData) -> dict[str, Any]:
-    return {"count": data.scan.composite, "pages": [_composite(c) for c in data.scan.composites]}
+    scan, lines = data.scan, data.bounds.archive_lines
+    return {"count": scan.composite, "pages": [_composite(c) for c in scan.composites],
+            "partial": scan.removed > lines or scan.kept > lines, "lines": lines}
 
 
 def cleaning(data: RunData) -> dict[str, Any] | None:
