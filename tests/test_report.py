@@ -405,3 +405,24 @@ def test_records_are_shown_from_the_first_lines_of_the_archives_only(tmp_path):
     assert all(rows[removed] < 3 * 90 and rows[survivor] < 1.5 * 90 for removed, survivor in shown)
     assert "within the first 90 lines" in soup.find(id="pairs").get_text(" ", strip=True)
     assert all(box.find(class_="text").get_text().strip() for box in soup.find(id="pairs").find_all("div", class_="pair"))
+
+
+def test_spin_and_boilerplate_sections_from_stats_and_the_learned_table(tmp_path, run_folder):
+    out = copy_run(run_folder, tmp_path / "out")
+    stats = json.loads((out / "stats.json").read_text())
+    stats["spin"] = {"swaps_learned": 196, "records_flagged": 12, "words_restored": 57}
+    stats["boilerplate"] = {"lines_removed": 40, "records_changed": 25,
+                            "lines": [{"line": "Share this article", "count": 30}, {"line": SCRIPT, "count": 10}]}
+    (out / "stats.json").write_text(json.dumps(stats))
+    (out / "spin-table.tsv").write_text("# spun\toriginal\tclusters\tconsistency\n"
+                                        "thirty day period\tmonth\t14\t0.62\nvery first\tfirst\t40\t0.31\n"
+                                        f"{IMG}\tx\t2\t0.05\n", encoding="utf-8")
+    soup = BeautifulSoup(build_report(out).read_text(encoding="utf-8"), "html.parser")
+    spin = {dt.get_text(): dd.get_text() for dt, dd in zip(soup.find(id="spin-stats").find_all("dt"),
+                                                            soup.find(id="spin-stats").find_all("dd"))}
+    assert spin == {"swaps learned": "196", "records flagged": "12", "words restored": "57"}
+    assert table_rows(soup, "learned-swaps") == [["very first", "first", "40", "0.31"],
+                                                ["thirty day period", "month", "14", "0.62"], [IMG, "x", "2", "0.05"]]
+    assert table_rows(soup, "boilerplate-lines")[:2] == [["Share this article", "30", ""], [SCRIPT, "10", ""]]
+    assert "lines removed" in soup.find(id="boilerplate").get_text()
+    assert soup.find("script") is None and soup.find("img") is None
