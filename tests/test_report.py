@@ -9,6 +9,7 @@ import gzip
 import json
 import random
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -426,3 +427,15 @@ def test_spin_and_boilerplate_sections_from_stats_and_the_learned_table(tmp_path
     assert table_rows(soup, "boilerplate-lines")[:2] == [["Share this article", "30", ""], [SCRIPT, "10", ""]]
     assert "lines removed" in soup.find(id="boilerplate").get_text()
     assert soup.find("script") is None and soup.find("img") is None
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium (Debian package chromium)")
+def test_the_report_opens_in_chromium_without_console_errors(run_folder, tmp_path):
+    import subprocess
+    import sys
+
+    build_report(run_folder)
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "render_report.py"), str(run_folder), "-o",
+                           str(tmp_path / "report.png"), "--height", "900"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
