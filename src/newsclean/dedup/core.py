@@ -325,17 +325,15 @@ def _union_pairs(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return np.stack([keys // max(n, 1), keys % max(n, 1)], axis=1)
 
 
-def exact_representatives(digest: np.ndarray, rank: np.ndarray, prev_digest: np.ndarray | None) -> np.ndarray:
-    """For each document, the global index of the record that stands for its exact text:
-    the archive's first record with that text, else the batch's best-ranked one."""
+def exact_representatives(digest: np.ndarray, prev_digest: np.ndarray | None) -> np.ndarray:
+    """For each document, the global index of the first record with its exact text
+    (archive first): the node that stands for the text in the comparisons."""
     prev = np.asarray(prev_digest) if prev_digest is not None and len(prev_digest) else np.zeros((0, 16), np.uint8)
     n_prev, n = len(prev), len(digest)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     d = np.ascontiguousarray(np.concatenate([prev, digest])).view(np.uint64).reshape(-1, 2)
-    in_batch = np.concatenate([np.zeros(n_prev, np.int64), np.ones(n, np.int64)])
-    within = np.concatenate([np.arange(n_prev, dtype=np.int64), rank])
-    order = np.lexsort((within, in_batch, d[:, 1], d[:, 0]))
+    order = np.lexsort((d[:, 1], d[:, 0]))  # stable: equal texts stay in index order
     sd = d[order]
     start = np.empty(len(d), dtype=bool)
     start[0] = True
@@ -344,6 +342,23 @@ def exact_representatives(digest: np.ndarray, rank: np.ndarray, prev_digest: np.
     rep = np.empty(len(d), dtype=np.int64)
     rep[order] = first
     return rep[n_prev:]
+
+
+def group_faces(exact_rep: np.ndarray, rank: np.ndarray, n_prev: int) -> np.ndarray:
+    """For each batch document, the global index of the best-ranked batch document with
+    its exact text (what a group of exact copies shows: its survivor when it survives);
+    a text the archive holds keeps the archived record."""
+    n = len(exact_rep)
+    face = exact_rep.copy()
+    in_batch = np.flatnonzero(exact_rep >= n_prev)
+    if len(in_batch):
+        order = in_batch[np.lexsort((rank[in_batch], exact_rep[in_batch]))]
+        group = exact_rep[order]
+        start = np.ones(len(order), dtype=bool)
+        start[1:] = group[1:] != group[:-1]
+        best = order[np.flatnonzero(start)][np.cumsum(start) - 1]
+        face[order] = best + n_prev
+    return face[:n]
 
 
 def batch_candidates(feat: Features, nodes: np.ndarray, params: DedupParams) -> np.ndarray:
@@ -598,55 +613,90 @@ def cluster_features(
     With ``build_index``, ``info.index`` receives the index entries of these documents
     (numbered after the archive's), for :func:`~newsclean.dedup.index.write_index`.
     """
-    params = params or DedupParams()
-    info = info if info is not None else ClusterInfo()
-    check_names(meta, previous, params)
-    columns = policy_columns(meta)
-    rank = survivor_rank(keep, meta)  # fails early on an unknown policy
-    texts = Texts(feat, previous, feat.nwords >= params.min_words)
-    n, n_prev = texts.n, texts.n_prev
-    exact_rep = exact_representatives(feat.digest, rank, previous.digest if previous is not None else None)
-    info.exact_groups = len(np.unique(exact_rep))
-    info.short_docs = int((~texts.long_enough).sum())
-    nodes = np.flatnonzero((exact_rep == np.arange(n) + n_prev) & texts.long_enough)
-    graph = build_graph(texts, nodes, params, columns["name_rank"].tolist(), info)
-
-    started = time.perf_counter()
-    joined = join_archive(graph, texts, params)
-    roles = find_pages(graph, texts.of_node, params)
-    linked = np.array(sorted(node for node in graph.edges if node < n), dtype=np.int64)  # the others survive
-    order = survivor_order(keep, columns, graph, roles, linked, np.diff(feat.woff))
-    state = assign(graph, order, Sources(texts.of_node, texts.of_record, n_prev), params, roles, joined)
-    survivor, similarity, spun = spread_to_copies(state, exact_rep, previous, n)
-    contains = composite_contents(roles, graph, exact_rep, n_prev)
-    removed = survivor != np.arange(n) + n_prev
-    info.joined_previous = int((survivor < n_prev).sum())
-    info.composite_pages = len(contains)
-    info.min_similarity = round(float(similarity[removed].min()), 4) if removed.any() else None
-    info.timings["survivors"] = time.perf_counter() - started
-    if build_index:
-        info.index = _index_part(meta.names, survivor, similarity, contains, feat, exact_rep, texts, params, keep)
-    return Verdicts(survivor=survivor, similarity=similarity, n_prev=n_prev, names=list(meta.names),
-                    prev_names=previous.names if previous is not None else [], contains=contains, spun=spun)
+    survivor_rank(keep, meta)  # fails early on an unknown policy
+    clustering = Clustering(feat, meta, params=params, info=info, previous=previous)
+    return clustering.decide(meta, keep, build_index=build_index)
 
 
-def spread_to_copies(state, exact_rep: np.ndarray, previous: Index | None, n: int
+class Clustering:
+    """The comparisons of a batch (exact groups, verified pairs, composite pages), made
+    once; :meth:`decide` chooses survivors from them, and can be asked again when what
+    the keep policy reads has changed (spin scores after a spin table was learned)."""
+
+    def __init__(self, feat: Features, meta: DocMeta, *, params: DedupParams | None = None,
+                 info: ClusterInfo | None = None, previous: Index | None = None) -> None:
+        self.params = params = params or DedupParams()
+        self.info = info = info if info is not None else ClusterInfo()
+        check_names(meta, previous, params)
+        self.texts = texts = Texts(feat, previous, feat.nwords >= params.min_words)
+        n, n_prev = texts.n, texts.n_prev
+        self.exact_rep = exact_representatives(feat.digest, previous.digest if previous is not None else None)
+        info.exact_groups = len(np.unique(self.exact_rep))
+        info.short_docs = int((~texts.long_enough).sum())
+        nodes = np.flatnonzero((self.exact_rep == np.arange(n) + n_prev) & texts.long_enough)
+        self.graph = build_graph(texts, nodes, params, group_ties(self.exact_rep, meta, n_prev), info)
+        started = time.perf_counter()
+        self.joined = join_archive(self.graph, texts, params)
+        self.roles = find_pages(self.graph, texts.of_node, params)
+        self.linked = np.array(sorted(node for node in self.graph.edges if node < n), dtype=np.int64)
+        info.timings["pages"] = time.perf_counter() - started
+
+    def decide(self, meta: DocMeta, keep: str, *, build_index: bool = False) -> Verdicts:
+        """Survivors under policy ``keep`` and what ``meta`` says of each record."""
+        started = time.perf_counter()
+        texts, info, n_prev = self.texts, self.info, self.texts.n_prev
+        face = group_faces(self.exact_rep, survivor_rank(keep, meta), n_prev)
+        local_face = np.where(face >= n_prev, face - n_prev, np.arange(texts.n))
+        columns = {k: v[local_face] for k, v in policy_columns(meta).items()}  # a node shows its face's
+        order = survivor_order(keep, columns, self.graph, self.roles, self.linked, np.diff(texts.feat.woff))
+        state = assign(self.graph, order, Sources(texts.of_node, texts.of_record, n_prev), self.params, self.roles,
+                       self.joined)
+        survivor, similarity, spun = spread_to_copies(state, self.exact_rep, face, texts.previous)
+        contains = composite_contents(self.roles, self.graph, self.exact_rep, face, n_prev)
+        removed = survivor != np.arange(texts.n) + n_prev
+        info.joined_previous = int((survivor < n_prev).sum())
+        info.composite_pages = len(contains)
+        info.min_similarity = round(float(similarity[removed].min()), 4) if removed.any() else None
+        info.timings["survivors"] = info.timings.get("survivors", 0.0) + time.perf_counter() - started
+        if build_index:
+            info.index = _index_part(meta.names, survivor, similarity, contains, texts.feat, self.exact_rep, texts,
+                                     self.params, keep)
+        previous = texts.previous
+        return Verdicts(survivor=survivor, similarity=similarity, n_prev=n_prev, names=list(meta.names),
+                        prev_names=previous.names if previous is not None else [], contains=contains, spun=spun)
+
+
+def group_ties(exact_rep: np.ndarray, meta: DocMeta, n_prev: int) -> list[int]:
+    """Per batch document, the smallest name rank in its group of exact copies: how a
+    node is ordered where nothing else orders it, whichever copy came first."""
+    name_rank = policy_columns(meta)["name_rank"]
+    ties = name_rank.copy()
+    in_batch = exact_rep >= n_prev
+    np.minimum.at(ties, exact_rep[in_batch] - n_prev, name_rank[in_batch])
+    return ties.tolist()
+
+
+def spread_to_copies(state, exact_rep: np.ndarray, face: np.ndarray, previous: Index | None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Survivor, similarity and spun flag of every document: a node's own, or its exact
-    text's (an exact copy of a survivor is a copy at 1.0, never a spun one)."""
+    """Survivor, similarity and spun flag of every document from its text's node: a
+    surviving node's group survives as its face (best-ranked copy), the other copies
+    being its duplicates at 1.0; a removed node's copies follow it."""
+    n = len(exact_rep)
     n_prev = previous.size if previous is not None else 0
-    rep_survivor = np.arange(n, dtype=np.int64) + n_prev
-    rep_similarity = np.ones(n, dtype=np.float64)
-    rep_spun = np.zeros(n, dtype=bool)
+    node_survivor = np.arange(n, dtype=np.int64) + n_prev
+    node_similarity = np.ones(n, dtype=np.float64)
+    node_spun = np.zeros(n, dtype=bool)
     for node, target in state.survivor.items():
-        rep_survivor[node], rep_similarity[node] = target, state.similarity[node]
-    rep_spun[list(state.spun)] = True
+        node_survivor[node], node_similarity[node] = target, state.similarity[node]
+    node_spun[list(state.spun)] = True
     in_batch = exact_rep >= n_prev
     local = np.where(in_batch, exact_rep - n_prev, 0)
-    survivor = rep_survivor[local]
-    own = survivor == exact_rep
-    similarity = np.where(own, 1.0, rep_similarity[local])
-    spun = ~own & rep_spun[local]
+    target = node_survivor[local]
+    own_group = target == exact_rep  # the node survives: its group's face stands for it
+    target_local = np.where(target >= n_prev, target - n_prev, 0)
+    survivor = np.where(own_group, face, np.where(target >= n_prev, face[target_local], target))
+    similarity = np.where(own_group, 1.0, node_similarity[local])
+    spun = ~own_group & node_spun[local]
     if previous is not None and (~in_batch).any():
         archived = exact_rep[~in_batch]
         cluster = np.asarray(previous.cluster)[archived]
@@ -656,13 +706,14 @@ def spread_to_copies(state, exact_rep: np.ndarray, previous: Index | None, n: in
     return survivor, similarity, spun
 
 
-def composite_contents(roles: PageRoles, graph: Graph, exact_rep: np.ndarray, n_prev: int) -> dict[int, list[int]]:
-    """Batch document -> global indices of the records its page holds, for every
-    composite page and its exact copies."""
+def composite_contents(roles: PageRoles, graph: Graph, exact_rep: np.ndarray, face: np.ndarray,
+                       n_prev: int) -> dict[int, list[int]]:
+    """Batch document -> global indices of the records its page holds (each text by its
+    group's face), for every composite page and its exact copies."""
     if not roles.composite:
         return {}
     n = graph.n_batch
-    held = {node: [n_prev + p if p < n else graph.archive_record[p] for p in roles.contains[node]]
+    held = {node: [int(face[p]) if p < n else graph.archive_record[p] for p in roles.contains[node]]
             for node in roles.composite}
     local = exact_rep - n_prev
     return {i: held[int(local[i])] for i in np.flatnonzero(np.isin(local, list(held))).tolist()}
