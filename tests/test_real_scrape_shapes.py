@@ -1,0 +1,241 @@
+"""Shapes that real scraped pages show and the dev generator does not.
+
+Every fixture here is written for the test (invented names, handles and links) in the
+shape an extractor leaves on a real page: tweets glued to the end of an article
+paragraph, single-newline paragraphs, caption lines, signatures without a body,
+prompts and picture credits as whole lines.
+"""
+from __future__ import annotations
+
+import pytest
+
+from newsclean import Cleaner
+from newsclean.clean.embeds import (
+    is_furniture,
+    kept_share,
+    lost_most_text,
+    remove_embeds,
+    remove_embeds_and_explain,
+    tweet_length,
+)
+
+SIGNATURE = "\u2014 City Hall News (@CityHallNews) November 5, 2016"
+
+
+# ---------------------------------------------------------------- tweets in every shape
+
+
+def test_tweet_glued_to_an_article_paragraph_is_cut_at_its_start():
+    text = (
+        "The mayor arrived late. She lit the beacon at dusk. . @CityHallNews says the lights are on: "
+        "\u201cwelcome home\u201d https://t.co/Abc123XyZq pic.twitter.com/Qwe456RtYu \n"
+        f"{SIGNATURE} \nThe crowd cheered."
+    )
+    out = remove_embeds(text)
+    assert out == "The mayor arrived late. She lit the beacon at dusk. \nThe crowd cheered."
+
+
+def test_tweet_sentence_after_a_quoted_article_sentence():
+    text = (
+        "\u201cI will stay here and watch,\u201d she was heard saying. Neighbours guard the old oak "
+        "against all comers #SaveTheOak https://t.co/Abc123XyZq \n"
+        "\u2014 Oak Watch (@oakwatch) October 27, 2016 \nThe tree still stands."
+    )
+    out = remove_embeds(text)
+    assert "she was heard saying." in out and "Neighbours" not in out and "(@oakwatch)" not in out
+    assert out.endswith("\nThe tree still stands.")
+
+
+def test_article_line_before_a_signature_without_body_is_kept():
+    # single-newline paragraphs: the tweet was a video, only its signature is left
+    text = (
+        "The video showed the storm hitting the pier and the boats breaking loose. \n"
+        "\u2014 Jane Porter (@janeporter) September 20, 2016 \n"
+        "Officials closed the beach."
+    )
+    out = remove_embeds(text)
+    assert out == (
+        "The video showed the storm hitting the pier and the boats breaking loose. \nOfficials closed the beach."
+    )
+
+
+def test_caption_line_before_the_signature_is_kept():
+    # "Clip of ...:" may be the tweet's own text or the article's: kept, as a wrong
+    # removal would lose an article sentence
+    text = "The speech went well.\nClip of the mayor's speech:\n\u2014 City Desk (@citydesk) October 27, 2016\nEnd."
+    assert remove_embeds(text) == "The speech went well.\nClip of the mayor's speech:\nEnd."
+
+
+def test_link_only_tweet_leaves_the_article_sentence_and_never_an_empty_record():
+    text = (
+        "Someone at the council needs a spellchecker. The council sent this letter to a resident recently: "
+        "pic.twitter.com/w5jwlpZHbx \n\u2014 Some One (@someone) November 1, 2016"
+    )
+    out = remove_embeds(text)
+    assert out.rstrip() == (
+        "Someone at the council needs a spellchecker. The council sent this letter to a resident recently:"
+    )
+    assert Cleaner(spin_table=None).clean_text(text).endswith("recently:")
+
+
+def test_a_record_that_is_only_a_tweet_is_not_emptied():
+    text = "\u2014 Some One (@someone) November 1, 2016"
+    assert remove_embeds_and_explain(text) == (text, [])
+
+
+def test_tweets_between_signatures_on_one_line():
+    text = (
+        "\u2014 Kay Dee (@kaydee) November 9, 2016 The lesson from tonight: listen to the voters. "
+        "Stop running the same candidates. \n"
+        "\u2014 People Power (@peoplepower) November 9, 2016 \n"
+        "The analyst blamed the turnout."
+    )
+    out = remove_embeds(text)
+    assert "lesson" not in out and "(@" not in out
+    assert out.strip() == "The analyst blamed the turnout."
+
+
+def test_a_colon_that_introduces_the_tweet():
+    text = (
+        "A former aide summed up the night in this tweet: The party picked the only candidate who could "
+        "lose. The other party did the same \n\u2014 Ann Aide (@annaide) November 9, 2016 \nVotes are counted."
+    )
+    out = remove_embeds(text)
+    assert out == "A former aide summed up the night in this tweet: \nVotes are counted."
+
+
+def test_twitter_named_sentences_before_a_quote_are_not_an_introduction():
+    text = (
+        "The slogan prompted some Twitter users to mock the campaign. \u201cSouth Dakota: if we were any "
+        "higher, we\u2019d be North Dakota,\u201d one user quipped.Another wondered why the state bothered. "
+        "No one is going to take your slogan. https://t.co/XPxUJuyIAQ\u2014 Rob Maguire (@robmaguire) "
+        "November 18, 2019"
+    )
+    out = remove_embeds(text)
+    assert "one user quipped.Another wondered why the state bothered." in out
+    assert "take your slogan" not in out
+
+
+def test_tweet_paragraph_of_its_own_without_punctuation():
+    text = (
+        "He has managed four clubs.\n\nClub statement\n\n"
+        "\u2014 Spurs Club (@spursclub) November 20, 2019\n\nHe starts on Saturday."
+    )
+    out = remove_embeds(text)
+    assert "Club statement" not in out and "He has managed four clubs." in out and "He starts on Saturday." in out
+
+
+def test_tweet_after_an_introducing_paragraph():
+    text = (
+        "The details were shared on the Senate's account. See tweets :\n\n"
+        "Senate resolves to:\nObserve a minute silence.\n\n"
+        "\u2014 The Senate (@senate) October 9, 2018\n\nThe motion passed."
+    )
+    out = remove_embeds(text)
+    assert "minute silence" not in out and "See tweets :" in out and "The motion passed." in out
+
+
+def test_abbreviations_and_initials_are_no_sentence_breaks():
+    text = (
+        "Lawmakers met. Sen. B. U. Smith raises a motion on the deaths of two members #InSenate\n"
+        "\u2014 The Senate (@senate) October 9, 2018"
+    )
+    out = remove_embeds(text)
+    assert out.strip() == "Lawmakers met."
+
+
+def test_modes_embedded_and_keep():
+    text = (
+        "Many reacted.\n\nWe must apply compassion. pic.twitter.com/s96jjh8AlX\n\n"
+        "\u2014 A Member (@amember) November 19, 2019\n\nThe court agreed."
+    )
+    assert remove_embeds(text, tweets="embedded") == text
+    assert remove_embeds(text, tweets="keep") == text
+    assert "compassion" not in remove_embeds(text)
+    quoted = "Many reacted.\n\n> We must apply compassion.\n\u2014 A Member (@amember) November 19, 2019\n\nEnd."
+    assert "compassion" not in remove_embeds(quoted, tweets="embedded")
+    assert remove_embeds(quoted, tweets="keep") == quoted
+
+
+def test_links_to_tweets_left_outside_a_tweet_are_removed():
+    text = "The best moment in media history: Big ups, AB. pic.twitter.com/qMxopaGBo6 \nHere is the rest."
+    assert remove_embeds(text) == "The best moment in media history: Big ups, AB. \nHere is the rest."
+    assert remove_embeds(text, tweets="embedded") == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The account @citydesk posted photos of the flood on Monday.",
+        "He wrote on Twitter: the vote is rigged. The claim was false.",
+        "Follow the story at #election2016 for updates, the station said.",
+        "Email the desk at news@example.com with tips.",
+    ],
+)
+def test_sentences_that_mention_twitter_stay(text):
+    assert is_furniture(text) is None
+    text = f"The flood closed two roads.\n{text}\nThe river fell overnight."
+    assert remove_embeds(text) == text
+
+
+def test_tweet_length_counts_links_as_twitter_does():
+    assert tweet_length("a https://t.co/abcdefghij b") == 27
+    assert tweet_length("a pic.twitter.com/abcdefghij") == 1
+
+
+# ---------------------------------------------------------------- how much is left
+
+
+def test_kept_share_and_lost_most_text():
+    assert kept_share("Keep. Drop.", "Keep.") == 0.5
+    assert kept_share("caf?", "café") == 1.0
+    assert not lost_most_text("The council met. Advertisement", "The council met.")
+    assert lost_most_text("Hi. " + "Share this story on Facebook. " * 4, "Hi.")
+    assert lost_most_text("Keep. Drop.", "Keep.", min_keep=0.6)
+
+
+# ---------------------------------------------------------------- prompts, as whole lines
+
+
+@pytest.mark.parametrize(
+    "line, why",
+    [
+        ("Share this:", "label"),
+        ("Please LIKE and SHARE this story on Facebook or Twitter.", "prompt"),
+        ("Click for more from The New York Times.", "prompt"),
+        ("NEWSLETTER SIGN UP", "label"),
+        ("Image 3 of 12", "label"),
+        ("Advert", "label"),
+        ("Media playback is unsupported on your device", "label"),
+        ("Photo: Hau Dinh, AP", "image credit"),
+        ("(Photo: Getty Images)", "image credit"),
+        ("Sonu Mehta/Hindustan Times/Getty Images", "image credit"),
+        ("Alex Wong | Getty Images", "image credit"),
+        ("Your email address will not be published. Required fields are marked *", "prompt"),
+        ("Save my name, email, and website in this browser for the next time I comment.", "prompt"),
+        ("Notify me of follow-up comments by email.", "prompt"),
+        ("This site uses Akismet to reduce spam. Learn how your comment data is processed.", "prompt"),
+    ],
+)
+def test_common_prompts_are_furniture(line, why):
+    assert is_furniture(line) == why
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Please share your views with the council, officials said.",
+        "Photo: A man walks past the damaged building on Monday.",
+        "Image 3 of the report shows the flooded streets.",
+        "Advertisers pulled out of the show last week.",
+        "Reuters/Ipsos polling shows a close race.",
+        "Your email address is safe with the bank, the spokesman said.",
+    ],
+)
+def test_article_sentences_are_not_prompts(line):
+    assert is_furniture(line) is None
+
+
+def test_prompts_are_removed_only_as_whole_lines():
+    text = "The vote is on Tuesday. Please LIKE and SHARE this story on Facebook or Twitter.\nAdvert\nEnd."
+    assert remove_embeds(text) == "The vote is on Tuesday. Please LIKE and SHARE this story on Facebook or Twitter.\nEnd."
