@@ -239,3 +239,88 @@ def test_article_sentences_are_not_prompts(line):
 def test_prompts_are_removed_only_as_whole_lines():
     text = "The vote is on Tuesday. Please LIKE and SHARE this story on Facebook or Twitter.\nAdvert\nEnd."
     assert remove_embeds(text) == "The vote is on Tuesday. Please LIKE and SHARE this story on Facebook or Twitter.\nEnd."
+
+
+# ---------------------------------------------------------------- glued words
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("documents published byWikiLeaks last year", "documents published by WikiLeaks last year"),
+        ("a video posted onYouTube on Monday", "a video posted on YouTube on Monday"),
+        ("a profile onLinkedIn shows", "a profile on LinkedIn shows"),
+        ("a launch bySpaceX in May", "a launch by SpaceX in May"),
+        ("first reported byBuzzFeed News", "first reported by BuzzFeed News"),
+        ("files that WikiLeaksand others published", "files that WikiLeaks and others published"),
+        # a name whose spaces were lost with the link's: its known words come apart
+        ("as BloombergNewsreported on Friday", "as Bloomberg News reported on Friday"),
+        ("WhenCarlineowas approached", "When Carlineo was approached"),
+        ("statements fromAmazonandIBM.", "statements from Amazon and IBM."),
+    ],
+)
+def test_glued_words_split_but_names_stay_whole(text, expected):
+    from newsclean.clean.glued import split_glued_words
+
+    assert split_glued_words(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The IllustrisTNG simulation ran for months.",
+        "the ExpApper team",
+        "Detroit news from DetroitHoodline today",
+        "listen on IvritTalk radio",
+        "{* backButton *} {* forgotPassword_sendButton *}",
+        "site: media | pageType: stories | section: news",
+        "sites such as mySimon and myMuseum",
+        "TheBlaze reported it",
+    ],
+)
+def test_camel_case_names_and_code_are_not_split(text):
+    from newsclean.clean.glued import split_glued_words_and_explain
+
+    assert split_glued_words_and_explain(text) == (text, [])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the prosecutors said.The stabbing occurred at night", "the prosecutors said. The stabbing occurred at night"),
+        ("What did they say?Deputy Director Smith answered", "What did they say? Deputy Director Smith answered"),
+        ("on the table.”But the plan failed", "on the table.” But the plan failed"),
+        ("critics of Ocasio-Cortez.They said", "critics of Ocasio-Cortez. They said"),
+    ],
+)
+def test_sentences_glued_at_a_full_stop_are_split(text, expected):
+    from newsclean.clean.glued import split_glued_words
+
+    assert split_glued_words(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in the U.S.Army and U.S. Navy",
+        "written with Node.js and Vue.js",
+        "version 2.0.1 and 3.14 percent",
+        "see https://example.com/News.Today and www.example.Com",
+        "write to Sarah.Needleman@example.com",
+        "the System.Collections.Generic namespace and Console.WriteLine(x)",
+        "Mr.Smith and Dr.Jones visited St.Louis",
+        "book at Booking.Com today",
+        "Corp.)Image 4 of 5",
+    ],
+)
+def test_dots_that_end_no_sentence_are_left_alone(text):
+    from newsclean.clean.glued import split_glued_words_and_explain
+
+    assert split_glued_words_and_explain(text) == (text, [])
+
+
+def test_question_mark_glue_is_left_in_lossy_text():
+    from newsclean.clean.glued import split_glued_words_and_explain
+
+    text = "Microsoft?s plan was discussed at the town hall?Mayor Smith spoke"
+    assert split_glued_words_and_explain(text) == (text, [])
