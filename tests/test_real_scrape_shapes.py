@@ -324,3 +324,81 @@ def test_question_mark_glue_is_left_in_lossy_text():
 
     text = "Microsoft?s plan was discussed at the town hall?Mayor Smith spoke"
     assert split_glued_words_and_explain(text) == (text, [])
+
+
+# ---------------------------------------------------------------- layout
+
+SCHEDULE = (
+    "The band will tour next year. The dates:\n"
+    "June 9 -- Coral Arena, West Palm Beach, FL\n"
+    "June 10 -- Harbor Amphitheatre, Tampa, FL\n"
+    "June 14 -- Lakeside Amphitheatre (Formerly Pine Amphitheatre), Alpharetta, GA\n"
+    "June 17 -- River Arena, Nashville, TN\n"
+    "June 19 -- Music Pavilion, Charlotte, NC\n"
+    "June 20 -- Credit Union Music Park at Walnut Creek, Raleigh, NC\n"
+    "June 23 -- Veterans Home Amphitheater at Ocean Beach, Ocean Beach, VA\n"
+    "June 24 -- Lube Live, Bristow, VA\n"
+    "June 26 -- Center Arena, Allentown, PA\n"
+    "June 27 -- Trust Pavilion, Camden, NJ\n"
+    "June 29 -- Bank Arts Center, Holmdel, NJ\n"
+    "June 30 -- Health at Jones Beach Theater, Wantagh, NY"
+)
+STANDINGS = (
+    "Path A: Iceland, Bulgaria/Israel/Hungary/Romania*\n"
+    "Path B: Bosnia and Herzegovina, Slovakia, Republic of Ireland, Northern Ireland\n"
+    "Path C: Scotland, Norway, Serbia, Bulgaria/Israel/Hungary/Romania*\n"
+    "Path D: Georgia, North Macedonia, Kosovo, Belarus\n\n"
+    "Qualified teams\n\n"
+    "England (Group A): 10th appearance\n"
+    "Czech Republic (Group A): Seventh appearance\n"
+    "Ukraine (Group B): Third appearance\n"
+    "Spain (Group F): 11th appearance\n"
+    "Sweden (Group F): Seventh appearance\n"
+    "Poland (Group G): Fourth appearance\n"
+    "France (Group H): 10th appearance\n"
+    "Turkey (Group H): Fifth appearance\n"
+    "Belgium (Group I): Sixth appearance\n"
+    "Russia (Group I): 12th appearance\n"
+    "Italy (Group J): 10th appearance\n"
+    "Finland (Group J): Zero appearances\n"
+    "Croatia (Group E): Sixth appearance\n"
+    "Czech Republic (Group A): Seventh appearance\n"
+    "Netherlands (Group C): 10th appearance\n"
+    "Switzerland (Group D): Fifth appearance\n"
+    "Denmark (Group D): Ninth appearance\n"
+    "Portugal (Group B): Eighth appearance\n"
+    "Wales (Group E): Fourth appearance"
+)
+DIALOGUE = (
+    "Q: When did you first hear about the plan for the new bridge over the river?\n"
+    "A: In March, when the council sent a letter to every house on our street.\n"
+    "Q: And what did you think of it when you first read the letter they sent?\n"
+    "A: I thought it was a good idea, but the money had to come from somewhere."
+)
+
+
+@pytest.mark.parametrize("text", [SCHEDULE, STANDINGS, DIALOGUE])
+def test_lists_tables_schedules_and_dialogue_keep_their_lines(text):
+    from newsclean.clean.layout import fix_layout
+
+    assert fix_layout(text) == text
+
+
+def test_folded_prose_is_reflowed_and_a_list_inside_it_kept():
+    from newsclean.clean.layout import fix_layout
+
+    text = (
+        "The council met on Monday to discuss the budget for the coming year, and\n"
+        "members agreed that the library would keep its opening hours through the\n"
+        "winter, after residents had asked them to do so at a meeting last month.\n"
+        "\n"
+        "Polling stations:\n"
+        "Town Hall, Main Street\n"
+        "Library, Church Road\n"
+        "\n"
+        "Officials said the vote would be held in the spring, once the new register\n"
+        "of electors had been published and checked by the county clerk's office."
+    )
+    out = fix_layout(text)
+    assert "and members agreed that the library would keep its opening hours through the winter," in out
+    assert "Polling stations:\nTown Hall, Main Street\nLibrary, Church Road" in out
