@@ -402,3 +402,70 @@ def test_folded_prose_is_reflowed_and_a_list_inside_it_kept():
     out = fix_layout(text)
     assert "and members agreed that the library would keep its opening hours through the winter," in out
     assert "Polling stations:\nTown Hall, Main Street\nLibrary, Church Road" in out
+
+
+# ---------------------------------------------------------------- lossy repair that never invents
+
+
+def _restore(text: str) -> str:
+    from newsclean.clean.lost_chars import restore_lost_characters
+
+    return restore_lost_characters(text)
+
+
+def test_no_currency_where_a_quote_or_a_year_stood():
+    text = "It?s her turn. A woman held a sign that said ?227 years of men.? We did it in ?14. We will do it in ?16,? he said."
+    out = _restore(text)
+    assert "£" not in out and "€" not in out
+    assert "“227 years of men.”" in out and "in ’14." in out
+
+
+def test_currency_only_where_the_text_speaks_of_that_money():
+    assert "£5m" in _restore("It?s a deal worth ?5m, paid in pounds over two years.")
+    assert "?5m" in _restore("It?s a deal worth ?5m, the company said.")  # which money? the hole stays
+
+
+def test_no_letter_between_two_words():
+    out = _restore("Voters heard specifics on what they would do?an allusion to the rival. It?s late.")
+    assert "doğan" not in out and "do—an" in out
+
+
+def test_holes_inside_a_word_are_apostrophes_never_dashes():
+    out = _restore("The caliph Mu?awiyah read the Qur?an. C?mon, it?s late.")
+    assert "Mu’awiyah" in out and "Qur’an" in out and "C’mon" in out
+    out = _restore("It?s in Chi?in?u, the capital.")
+    assert "Chi?in?u" in out  # two holes in one word: no guess
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("It?s great. Where do we sign up???", "sign up???"),
+        ("It?s what they call the ?means of subsistence?? Are we at risk?", "subsistence”?"),
+        ("It?s the question: ?Do you know that?? he asks.", "that?” he"),
+        ("It?s a long list. Could the outcome ever have been in doubt?As a former senator, she knew.", "doubt?As"),
+        ("It?s on the site: see story ? id=9208916 and www.example.com/page?id=3", "story ? id=9208916"),
+        ("It?s linked https://t.co/BjGcFO0du5 ? pic.twitter.com/nrMqnbW5UK", "0du5 ? pic"),
+    ],
+)
+def test_real_question_marks_are_kept(text, kept):
+    assert kept in _restore(text)
+
+
+def test_tokenised_text_keeps_its_question_marks():
+    text = (
+        "It 's about time , right ?\nSeriously , Jackman ?\nWhy is he qualified to do this ?\n"
+        "See ? Slightly scathing , but playful .\nThey are n't even trying ."
+    )
+    assert _restore(text) == text
+
+
+def test_typed_text_with_real_question_marks_is_not_lossy():
+    # apostrophes typed in ASCII and no hole where one was lost: its "?" are questions
+    text = "Who created this list insane ? Surely the most important thing was the pie maker?? It's out of date."
+    assert _restore(text) == text
+
+
+def test_non_breaking_spaces_where_no_dash_can_stand():
+    out = _restore("It?s true. In the crowd,?one woman held a sign. She spent $30?million on the?show.")
+    assert "crowd,\u00a0one" in out and "$30\u00a0million" in out and "the\u00a0show" in out
