@@ -326,11 +326,14 @@ def tweet_length(text: str) -> int:
 def _signature_start(text: str, line_start: int, handle_at: int) -> int | None:
     """Where the signature ``— Name (@handle) date`` begins: at its dash, or at the start
     of its line when the line holds nothing else; None when the name cannot be told."""
-    prefix = text[line_start:handle_at]
+    # a name is at most 80 characters: look no further back (a long line full of
+    # signatures must not make each one read the whole line)
+    window_start = max(line_start, handle_at - 100)
+    prefix = text[window_start:handle_at]
     m = _SIGNATURE_NAME.search(prefix)
     if m is not None:
-        return line_start + m.start()
-    if _BARE_NAME.match(prefix) and not prefix.rstrip().endswith(tuple(_TERMINAL)):
+        return window_start + m.start()
+    if window_start == line_start and _BARE_NAME.match(prefix) and not prefix.rstrip().endswith(tuple(_TERMINAL)):
         return line_start
     return None
 
