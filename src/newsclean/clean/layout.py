@@ -102,8 +102,9 @@ def _reflow_replacements(text: str, width: int) -> list[Replacement]:
         would_fit = len(cur_s) + 1 + len(first_word) <= width
         prev_blank = i == 0 or not lines[i - 1].strip()
         ended = would_fit and _SENTENCE_END.search(cur_s) and len(cur_s) < 0.85 * width
-        # before a short line of a list ("Polling stations:" / "Town Hall") the line break stays
-        next_is_prose = len(nxt.rstrip()) >= width - 25
+        # before a short line of a list ("Polling stations:" / "Town Hall") the line break
+        # stays; a short paragraph is a sentence ("Short line.")
+        next_is_prose = len(nxt.rstrip()) >= width - 25 or bool(_SENTENCE_END.search(nxt.rstrip()))
         if next_is_prose and (ended or (prev_blank and _is_heading(cur, width) and would_fit)):
             # A real break in folded text: the paragraph (or heading) ended where the
             # next word would still have fitted.  Make it a paragraph break, so the
