@@ -180,8 +180,11 @@ def is_furniture(unit: str) -> str | None:
     if first is None or (first.group(1).lower() not in _FIRST_WORDS and not first.group(1).isdigit()):
         # cheap exit: no furniture pattern starts with this word
         return "image credit" if _agency_credit(unit) else None
-    s = " ".join(unit.split())
-    n_words = len(s.split())
+    words = unit.split()
+    n_words = len(words)
+    if n_words > 40:
+        return None  # longer than any furniture
+    s = " ".join(words)
     if n_words <= 8 and _LABEL_LINE.match(s):
         return "label"
     tokens = [t.strip(".,:;|•·/()[]").lower() for t in s.split()]
@@ -211,8 +214,9 @@ _AGENCIES = ("getty images", "shutterstock", "afp", "ap", "reuters", "epa", "blo
 
 def _agency_credit(unit: str) -> bool:
     """``Sonu Mehta/Hindustan Times/Getty Images``: a credit line, whatever its first word."""
-    tail = unit.rstrip(" )").lower()
-    return len(unit) <= 120 and tail.endswith(_AGENCIES) and _CAPTION.match(" ".join(unit.split())) is not None
+    if len(unit) > 120 or not unit[-20:].rstrip(" )").lower().endswith(_AGENCIES):
+        return False
+    return _CAPTION.match(" ".join(unit.split())) is not None
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
@@ -295,7 +299,7 @@ _TWEET_MARKER = re.compile(
 )
 # The dash that opens a signature, and the author's name after it.
 _SIGNATURE_NAME = re.compile(r"(?:[\u2014\u2013\u2015]|--|(?<=\s)-(?=\s))[ \t]?[^\u2014\u2013\u2015\n()@]{1,80}$")
-_BARE_NAME = re.compile(r"^[ \t>]*(?:[^\s.!?:;,()@]+\.? ?){1,8}$")
+_NAME_WORD = re.compile(r"[^.!?:;,()@]+\.?")
 # Where a sentence, a line or a clause ending in a colon stops and the next begins.
 _SEGMENT_BREAK = re.compile(
     r"(?P<sentence>(?<=\S[.!?\u2026])[\"\u201d\u2019')\]]*[ \t]+(?=[\"\u201c\u2018'(\[]?[A-Z0-9@]))"
@@ -333,9 +337,15 @@ def _signature_start(text: str, line_start: int, handle_at: int) -> int | None:
     m = _SIGNATURE_NAME.search(prefix)
     if m is not None:
         return window_start + m.start()
-    if window_start == line_start and _BARE_NAME.match(prefix) and not prefix.rstrip().endswith(tuple(_TERMINAL)):
+    if window_start == line_start and _bare_name(prefix):
         return line_start
     return None
+
+
+def _bare_name(prefix: str) -> bool:
+    """Is this all a line holds before ``(@handle)``: a name of one to eight words?"""
+    words = prefix.strip(" \t>").split()
+    return 0 < len(words) <= 8 and all(_NAME_WORD.fullmatch(w) for w in words) and not words[-1].endswith(".")
 
 
 def _body_region(text: str, head: int, floor: int) -> tuple[int, int, str, bool]:

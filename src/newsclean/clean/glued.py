@@ -173,13 +173,16 @@ def _glued_tail(split: list[str], camel: bool, last: bool) -> bool:
     return last or wordlist.zipf(head) >= COMMON_LOWER
 
 
-def _near_code(text: str, s: int, e: int) -> bool:
-    """Is the token part of a handle, hashtag, URL, file name, template or code?"""
-    if s > 0 and text[s - 1] in _NEAR_CODE:
-        return True
+def _in_code_frame(text: str, s: int, e: int) -> bool:
+    """Does template or code punctuation frame the token (``{* backButton *}``)?"""
     before = text[max(0, s - 3) : s].rstrip()
     after = text[e : e + 3].lstrip()
-    if (before and before[-1] in _CODE_FRAME) or (after and after[0] in _CODE_FRAME):
+    return bool((before and before[-1] in _CODE_FRAME) or (after and after[0] in _CODE_FRAME))
+
+
+def _near_code(text: str, s: int, e: int) -> bool:
+    """Is the token part of a handle, hashtag, URL, file name or code?"""
+    if s > 0 and text[s - 1] in _NEAR_CODE:
         return True
     if e < len(text):
         after = text[e]
@@ -236,7 +239,7 @@ def _glued_replacements(text: str) -> list[Replacement]:
         if e - s >= _MAX_TOKEN or _near_code(text, s, e):
             continue
         words = _split_token(text[s:e])
-        if not words:
+        if not words or _in_code_frame(text, s, e):
             continue
         out.append(Replacement(s, e, " ".join(words), "glued words"))
         # After a glued name ("byJohn"), the name's last word may carry the next
@@ -260,9 +263,9 @@ def _glued_replacements(text: str) -> list[Replacement]:
 # "said.The": a sentence glued to the next one where an extractor dropped the break
 # between two blocks.  The punctuation (and a closing quote) is followed directly by
 # a capitalised word; what comes before is a lower-case word of two letters or more.
-# (the punctuation first, then the look behind: a pattern that starts with a class is
-# found by a fast scan)
-_SENTENCE_GLUE = re.compile(r"[.!?](?<=[a-z]{2}[.!?])[\"\u201d\u2019)]?(?=[A-Z][a-z])")
+# (the punctuation first, a pattern that starts with a class is found by a fast scan;
+# then the look ahead, which fails at once after most full stops)
+_SENTENCE_GLUE = re.compile(r"[.!?](?=[\"\u201d\u2019)]?[A-Z][a-z])(?<=[a-z]{2}[.!?])[\"\u201d\u2019)]?")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr vs etc inc co corp ltd gov sen rep gen col lt sgt capt cmdr adm prof rev no nos ft "
     "mt ave blvd rd dept est approx fig vol op cf al jan feb mar apr jun jul aug sep sept oct nov dec".split()

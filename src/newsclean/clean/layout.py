@@ -50,7 +50,7 @@ def _folded_here(line: str, next_line: str, width: int) -> bool:
     fits), or when the next line carries on a sentence in lower case.  A list item,
     a table row, a schedule or a line of dialogue ends with room to spare and the
     next starts with a capital, a digit or a marker."""
-    first_word = next_line.split()[0]
+    first_word = next_line.split(None, 1)[0]
     if len(line.rstrip()) + 1 + len(first_word) > width - _SLACK:
         return True
     return first_word[:1].islower() and not _SENTENCE_END.search(line.rstrip())

@@ -192,11 +192,6 @@ _FUNCTION_WORDS = frozenset(
 class _Style:
     spaced_dash: str  # "—" (American) or "–" (British and European)
     word_gap: str  # unspaced "?" between words: em dash or a non-breaking space
-    currency: str  # "£" or "€" where the text speaks of that money or of its country, else ""
-    currency_named: bool = False  # the text names the money ("pounds", "euros", "GBP")
-    typed: bool = False  # apostrophes survived as ASCII, and none was lost
-    two_spaces: bool = False  # sentences end with a non-breaking space and a space
-    tokenised: bool = False  # "It 's" and "idea ?": question marks stand apart
 
 
 _STYLE_SAMPLE = 300_000  # house style is a property of the text: a sample of it decides
@@ -217,19 +212,31 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     # most blog and press-release styles the spaced en dash.  A text whose
     # apostrophes survived as ASCII was typed without a typographer, and people
     # who type dashes by hand type em dashes.  Without such evidence, en.
-    apostrophe_holes = sum(
-        1 for i in holes if i > 0 and _is_ascii_letter(text[i - 1]) and _CONTRACTION_TAIL.match(text, i + 1)
-    )
-    typed = len(_ASCII_APOSTROPHE.findall(text)) > apostrophe_holes
+    typed = len(_ASCII_APOSTROPHE.findall(text)) > _apostrophe_holes(text, holes)
     spaced = EM if (american - british >= 2 or typed) else EN
+    return _Style(spaced, _word_gap(text, holes))
+
+
+def _currency(text: str) -> tuple[str, bool]:
+    """The currency sign a lost character before an amount may be, and whether the text
+    names that money: ``("£", True)`` for a text about pounds, ``("£", False)`` for one
+    about Britain (then only amounts shaped like money take it: ``?10bn``, ``?23.99``),
+    ``("", False)`` when the text gives no sign of either."""
+    text = text[:_STYLE_SAMPLE]
     money = Counter(m.lastgroup for m in _CURRENCY_NAMES.finditer(text))
-    # the money named, else the country it is spent in (then only amounts shaped like
-    # money take the sign: "?10bn", "?23.99")
-    pounds, euros = money["pounds"] or evidence["pounds"], money["euros"] or evidence["euros"]
-    currency = "\u20ac" if euros > pounds else "\u00a3" if pounds else ""
-    typed_only = typed and apostrophe_holes == 0
-    return _Style(spaced, _word_gap(text, holes), currency, bool(money), typed_only, _two_spaces(text, holes),
-                  is_tokenised(text))
+    country = Counter(m.lastgroup for m in _STYLE_EVIDENCE.finditer(text))
+    pounds, euros = money["pounds"] or country["pounds"], money["euros"] or country["euros"]
+    return ("\u20ac" if euros > pounds else "\u00a3" if pounds else ""), bool(money)
+
+
+def _apostrophe_holes(text: str, holes: list[int]) -> int:
+    return sum(1 for i in holes if i > 0 and _is_ascii_letter(text[i - 1]) and _CONTRACTION_TAIL.match(text, i + 1))
+
+
+def _typed(text: str, holes: list[int]) -> bool:
+    """Were the text's apostrophes typed in ASCII, with none lost (``It's`` and no
+    ``it?s``)?  Then its holes are no apostrophes and its ``?`` may be questions."""
+    return _ASCII_APOSTROPHE.search(text[:_STYLE_SAMPLE]) is not None and _apostrophe_holes(text, holes[:5000]) == 0
 
 
 def _word_gap(text: str, holes: list[int]) -> str:
@@ -287,6 +294,8 @@ def is_tokenised(text: str, sample: int = 20_000) -> bool:
     False
     """
     text = text[:sample]
+    if " , " not in text and " ." not in text:
+        return False  # no tokenised text is without them
     marks = len(_TOKENISED.findall(text))
     return marks >= 3 and marks >= 0.04 * text.count(" ")
 
@@ -412,6 +421,22 @@ class _Restorer:
         self.word_done: set[int] = set()
         self.open_at = -1
         self.last_hole = -1
+
+    @functools.cached_property
+    def currency(self) -> tuple[str, bool]:
+        return _currency(self.text)
+
+    @functools.cached_property
+    def typed(self) -> bool:
+        return _typed(self.text, self.holes)
+
+    @functools.cached_property
+    def tokenised(self) -> bool:
+        return is_tokenised(self.text)
+
+    @functools.cached_property
+    def two_spaces(self) -> bool:
+        return _two_spaces(self.text[:_STYLE_SAMPLE], self.holes[:5000])
 
     @property
     def style(self) -> _Style:
@@ -648,7 +673,7 @@ class _Restorer:
         if R and R in ",;:.":
             self.close_quote(i)
             return
-        if L.isalpha() and not self.style.typed:
+        if L.isalpha() and not self.typed:
             a, b = _word_around(text, i, lost)
             word = text[a:i]
             if word.lower().endswith("in") and self._dropped_g(word):
@@ -672,7 +697,7 @@ class _Restorer:
             self.set(i, NBSP, "non-breaking space")  # no quote or question follows a comma unspaced
         elif R.isalpha() and L in ".!?:" and self.style.word_gap == NBSP and not fffd:
             self.set(i, NBSP, "non-breaking space")
-        elif R == " " and L in ".!?" and not self.stack and self.style.two_spaces and not fffd:
+        elif R == " " and L in ".!?" and not self.stack and self.two_spaces and not fffd:
             self.set(i, NBSP, "non-breaking space")  # "right.? Mr.": two spaces after a sentence
         elif R == "" or R.isspace() or R in _CLOSING_PUNCT or R == self.lost:
             self.close_quote(i)
@@ -697,7 +722,7 @@ class _Restorer:
             self._before_number(i, line_start)
         elif R in (" ", "\t"):
             self._spaced(i, L, line_start)
-        elif L == " " and R in ("", "\n", "\r") and not self.style.tokenised:
+        elif L == " " and R in ("", "\n", "\r") and not self.tokenised:
             self.set(i, ELLIPSIS, "ellipsis")
 
     def _before_number(self, i: int, line_start: bool) -> None:
@@ -714,9 +739,8 @@ class _Restorer:
             self.set(i, APOS, "apostrophe")  # "we did it in ’14."
         elif line_start and re.match(r"(?:19|20)\d\d\b", ahead):
             self.set(i, "\u00a9", "copyright sign")
-        elif (self.style.currency and (self.style.currency_named or _MONEY.match(ahead))
-              and not self._may_close_later(i)):
-            self.set(i, self.style.currency, "currency sign")
+        elif self.currency[0] and (self.currency[1] or _MONEY.match(ahead)) and not self._may_close_later(i):
+            self.set(i, self.currency[0], "currency sign")
         elif self.later_close_in_paragraph(i):
             self.open_quote(i)  # “227 years of men”
 
@@ -729,9 +753,9 @@ class _Restorer:
             if single is not None:
                 self.set(i, single[0], "accented letter")  # Italian "è", Portuguese "é"
                 return
-        if (self.style.tokenised and not line_start) or self._next_to_link(i):
+        if (self.tokenised and not line_start) or self._next_to_link(i):
             return  # "See ? Slightly": tokenised text spaces its question marks
-        if self.lost == "?" and self.style.typed and not line_start and text[i + 2 : i + 3].isupper():
+        if self.lost == "?" and self.typed and not line_start and text[i + 2 : i + 3].isupper():
             return  # "insane ? Surely": typed text, a question and the next sentence
         nl = text.find("\n", i)
         rest = text[i + 2 : nl if nl >= 0 else len(text)]
