@@ -150,6 +150,9 @@ def test_counts_are_hashes_and_survive_saving(tmp_path):
     assert again.boilerplate().pages == counts.boilerplate().pages
     assert again.site_pages == counts.site_pages
     assert again.pairs.dtype.names == ("key", "page", "site")  # no line text is held
+    table = counts.boilerplate()
+    table.save(tmp_path / "table.npz")
+    assert type(table).load(tmp_path / "table.npz") == table
 
 
 def test_stats_count_the_lines_removed():

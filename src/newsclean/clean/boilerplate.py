@@ -218,6 +218,17 @@ class BoilerplateTable:
         """Tables learned on disjoint key ranges, put back together."""
         return BoilerplateTable({**self.pages, **other.pages}, max(self.max_chars, other.max_chars))
 
+    def save(self, path: str | Path) -> None:
+        """Write the table for the tasks of the removal pass (keys and counts only)."""
+        keys = np.fromiter(self.pages, dtype="<u8", count=len(self.pages))
+        pages = np.fromiter(self.pages.values(), dtype="<i8", count=len(self.pages))
+        np.savez(path, keys=keys, pages=pages, max_chars=self.max_chars)
+
+    @classmethod
+    def load(cls, path: str | Path) -> BoilerplateTable:
+        with np.load(path) as f:
+            return cls(dict(zip(f["keys"].tolist(), f["pages"].tolist())), int(f["max_chars"]))
+
 
 def learn_boilerplate(
     pages: Iterable[tuple[str, str]], *, min_pages: int = MIN_PAGES, min_share: float = MIN_SHARE,
