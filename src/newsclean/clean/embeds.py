@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from ..edits import Edit, Replacement, apply_passes, apply_replacements
+from ..edits import Edit, Replacement, apply_passes
 
 STAGE = "embeds"
 
