@@ -97,3 +97,34 @@ def test_edits_describe_the_change(text):
         out, edits = fn(current)
         assert (out == current) == (not edits), name
         current = out
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(damaged())
+def test_removal_stages_never_empty_a_text(text):
+    # tweets, furniture and site boilerplate go; a text with words keeps some
+    from newsclean.clean.boilerplate import learn_boilerplate, remove_boilerplate
+    from newsclean.clean.embeds import remove_embeds
+
+    if not any(c.isalnum() for c in text):
+        return
+    assert any(c.isalnum() for c in remove_embeds(text))
+    table = learn_boilerplate([("site", text)] * 5, min_pages=1)
+    assert any(c.isalnum() for c in remove_boilerplate(text, table, "site"))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(damaged(), min_size=1, max_size=8))
+def test_boilerplate_edits_rebuild_the_text(texts):
+    from newsclean.clean.boilerplate import learn_boilerplate, remove_boilerplate_and_explain
+
+    table = learn_boilerplate([("site", t) for t in texts], min_pages=2, min_share=0.0)
+    for text in texts:
+        out, edits = remove_boilerplate_and_explain(text, table, "site")
+        rebuilt, pos_out, pos_in = [], 0, 0
+        for e in edits:
+            keep = e.start - pos_in
+            rebuilt.append(out[pos_out : pos_out + keep] + e.before)
+            pos_out += keep + len(e.after)
+            pos_in = e.end
+        assert "".join(rebuilt) + out[pos_out:] == text

@@ -230,13 +230,13 @@ def test_wrapped_tweet_block_removed():
     assert "First paragraph" in out and "Second paragraph." in out
 
 
-def test_plain_tweet_kept_by_default_removed_with_all():
+def test_plain_tweet_removed_by_default_kept_with_embedded():
     text = (
         "Many reacted.\n\nWe must apply compassion. pic.twitter.com/s96jjh8AlD\n\n"
         "— Rep. Ilhan Omar (@Ilhan) November 19, 2019\n\nThe court agreed."
     )
-    assert remove_embeds(text) == text
-    out = remove_embeds(text, tweets="all")
+    assert remove_embeds(text, tweets="embedded") == text
+    out = remove_embeds(text)
     assert "Ilhan" not in out and "compassion" not in out and "The court agreed." in out
 
 

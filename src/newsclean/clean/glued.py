@@ -32,6 +32,18 @@ _NAME_PREFIXES = frozenset(
     "Mc Mac De Di Da Du Del Della Le La Van Von Der Den Fitz St Al El Ben Abu Bin O".split()
 )
 _NEAR_CODE = set("@#_/\\.=<>{}$%+*0123456789-'’")
+# Template and code punctuation a token sits between: "{* backButton *}", "| pageType: stories |".
+_CODE_FRAME = set("{}*|")
+# Lower-case heads of brand names: "mySimon", "myMuseum" (the one-letter ones, iPhone
+# and eBay, are too short to be a glued word anyway).
+_BRAND_HEADS = frozenset({"my"})
+# Function words: what glues to the end of a link's text, and what opens a sentence.
+_GLUE_WORDS = frozenset(
+    "a an the and or but nor of in on at to for from by with as into onto about after before over under than "
+    "that which who whom whose when while where if is was were are be been has have had will would can could "
+    "should may might must said says say told also its his her their our your this these those it he she they "
+    "we you not".split()
+)
 
 # How common a word must be to count as evidence (Zipf scale: 3 is "common").
 COMMON_LOWER = 3.0
@@ -78,13 +90,23 @@ def _pieces(token: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def _split_token(token: str) -> tuple[str, ...] | None:
-    """The words of a glued token, or None when the evidence is not strong."""
+    """The words of a glued token, or None when the evidence is not strong.
+
+    A token is only cut where a small word is glued to a name (``from|Amazon``,
+    ``Amazonand|IBM``, ``When|Carlineo|was``).  Capitalised pieces that follow each
+    other stay one word when together they are a known word (``WikiLeaks``,
+    ``YouTube``, ``LinkedIn``) and are otherwise the words of a name whose spaces were
+    lost (``Bloomberg News``); a token without a glued small word (``IllustrisTNG``,
+    ``DetroitHoodline``) is never cut.
+    """
     if wordlist.zipf(token) >= 1.5:
         return None  # a word or brand in its own right
     pieces = _pieces(token)
-    if pieces[0] in _NAME_PREFIXES:
-        return None  # McCririck, MacBride, DeSantis, VanderMeer
+    if pieces[0] in _NAME_PREFIXES or pieces[0] in _BRAND_HEADS:
+        return None  # McCririck, MacBride, DeSantis, VanderMeer; mySimon
     words: list[str] = []
+    name: list[str] = []  # the capitalised pieces of the name being read
+    opener = ""  # "When", "The": a sentence's first word, or the start of a brand
     lower_evidence = False
     for n, piece in enumerate(pieces):
         if piece.islower():
@@ -94,26 +116,68 @@ def _split_token(token: str) -> tuple[str, ...] | None:
                 return None
             lower_evidence = True
             words.append(piece)
-        elif piece.isupper():
-            # An acronym, possibly with a glued small word after it is not knowable.
-            words.append(piece)
+            continue
+        if n == 0 and piece.lower() in _GLUE_WORDS and len(pieces) > 1:
+            opener = piece
+            continue
+        if piece.isupper() or wordlist.zipf(piece) >= KNOWN_NAME:
+            name.append(piece)  # an acronym or a known word: part of the name
+            continue
+        split = _split_name_and_word(piece)
+        if split is not None and _glued_tail(split, camel=bool(name or opener), last=n + 1 == len(pieces)):
+            words += _name_words(name + [split[0]]) + [split[1]]
+            name = []
+            lower_evidence = True
+        elif len(piece) >= 3 and piece[1:].islower():
+            name.append(piece)  # an unknown name
         else:
-            if wordlist.zipf(piece) >= KNOWN_NAME:
-                words.append(piece)
-                continue
-            split = _split_name_and_word(piece)
-            # Inside a CamelCase token only a function word may be glued to a name
-            # ("Amazonhave"): "DaimerChrysler" and "AztraZeneca" are misspelt names.
-            if split is not None and wordlist.zipf(split[1]) >= VERY_COMMON:
-                words.extend(split)
-                lower_evidence = True
-            elif len(piece) >= 3 and piece[1:].islower():
-                words.append(piece)  # an unknown name
-            else:
-                return None
+            return None
+    words += _name_words(name)
+    if opener:
+        if not lower_evidence:
+            return None  # TheBlaze, InStyle
+        words.insert(0, opener)
     if not lower_evidence or len(words) < 2:
         return None
     return tuple(words)
+
+
+def _name_words(pieces: list[str]) -> list[str]:
+    """Capitalised pieces as words: runs that make a known word together stay together
+    (``Wiki`` + ``Leaks``), the others are words of their own (``Bloomberg``, ``News``)."""
+    words, i = [], 0
+    while i < len(pieces):
+        j = len(pieces)
+        while j > i + 1 and wordlist.zipf("".join(pieces[i:j])) < 1.5:
+            j -= 1
+        words.append("".join(pieces[i:j]))
+        i = j
+    return words
+
+
+def _glued_tail(split: list[str], camel: bool, last: bool) -> bool:
+    """May ``split`` (a name and the word glued to its end) be cut apart?
+
+    After a lower-case word (``byMicrosoftyesterday``) a very common word may be
+    glued on.  Inside a CamelCase token only a function word or a common past tense
+    (``Newsreported``), and before another capitalised piece only after a common
+    word: ``Hood|line``, ``Ap|per`` and ``Illustr|is|TNG`` stay whole.
+    """
+    head, tail = split
+    if not camel and last:
+        return wordlist.zipf(tail) >= VERY_COMMON
+    # a function word, or the verb that follows a source's name ("Newsreported")
+    told = tail.endswith("ed") and last and wordlist.zipf(tail) >= GLUED_LOWER
+    if not (tail in _GLUE_WORDS or told) or len(head) < 3:
+        return False
+    return last or wordlist.zipf(head) >= COMMON_LOWER
+
+
+def _in_code_frame(text: str, s: int, e: int) -> bool:
+    """Does template or code punctuation frame the token (``{* backButton *}``)?"""
+    before = text[max(0, s - 3) : s].rstrip()
+    after = text[e : e + 3].lstrip()
+    return bool((before and before[-1] in _CODE_FRAME) or (after and after[0] in _CODE_FRAME))
 
 
 def _near_code(text: str, s: int, e: int) -> bool:
@@ -175,7 +239,7 @@ def _glued_replacements(text: str) -> list[Replacement]:
         if e - s >= _MAX_TOKEN or _near_code(text, s, e):
             continue
         words = _split_token(text[s:e])
-        if not words:
+        if not words or _in_code_frame(text, s, e):
             continue
         out.append(Replacement(s, e, " ".join(words), "glued words"))
         # After a glued name ("byJohn"), the name's last word may carry the next
@@ -196,6 +260,57 @@ def _glued_replacements(text: str) -> list[Replacement]:
     return out
 
 
+# "said.The": a sentence glued to the next one where an extractor dropped the break
+# between two blocks.  The punctuation (and a closing quote) is followed directly by
+# a capitalised word; what comes before is a lower-case word of two letters or more.
+# (the punctuation first, a pattern that starts with a class is found by a fast scan;
+# then the look ahead, which fails at once after most full stops)
+_SENTENCE_GLUE = re.compile(r"[.!?](?=[\"\u201d\u2019)]?[A-Z][a-z])(?<=[a-z]{2}[.!?])[\"\u201d\u2019)]?")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr vs etc inc co corp ltd gov sen rep gen col lt sgt capt cmdr adm prof rev no nos ft "
+    "mt ave blvd rd dept est approx fig vol op cf al jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+# domain endings: "Booking.Com" is a site's name, not two sentences
+_DOMAIN_ENDINGS = frozenset("com net org edu gov info biz io tv ly".split())
+_NOT_PROSE = ("://", "www.", "@", "/", "\\", "=", "_")
+
+
+def _sentence_glue_replacements(text: str) -> list[Replacement]:
+    """A space after a full stop glued to the next sentence (``said.The``), never in
+    ``U.S.``, ``Node.js``, ``St.Louis``, ``System.Collections.Generic``, versions,
+    decimals, links or e-mail addresses; after ``?`` only in text without lossy holes
+    (where ``hall?Mayor`` may hide a lost space)."""
+    out: list[Replacement] = []
+    lossy = None
+    for m in _SENTENCE_GLUE.finditer(text):
+        if text[m.start()] == "?":
+            if lossy is None:
+                from .lost_chars import looks_lossy
+
+                lossy = looks_lossy(text)
+            if lossy:
+                continue
+        s = m.start()
+        while s > 0 and text[s - 1].isalpha():
+            s -= 1
+        e = m.end()
+        while e < len(text) and text[e].isalpha():
+            e += 1
+        left, right = text[s : m.start()], text[m.end() : e]
+        if left.lower() in _ABBREVIATIONS or right.lower() in _DOMAIN_ENDINGS:
+            continue
+        after = text[e : e + 2]
+        if (s > 0 and text[s - 1] == ".") or after[:1] in ("(", "_") or (after[:1] == "." and after[1:].isalnum()):
+            continue  # a dotted name or code: a.b.Cd, Obj.Method(
+        token_start = text.rfind(" ", 0, s) + 1
+        token_end = text.find(" ", e)
+        token = text[token_start : len(text) if token_end < 0 else token_end]
+        if any(marker in token for marker in _NOT_PROSE):
+            continue
+        out.append(Replacement(m.end(), m.end(), " ", "glued sentence"))
+    return out
+
+
 def split_glued_words_and_explain(text: str) -> tuple[str, list[Edit]]:
     """Split link words glued together, and say where.
 
@@ -203,8 +318,10 @@ def split_glued_words_and_explain(text: str) -> tuple[str, list[Edit]]:
     'statements from Amazon and IBM. Microsoft and Amazon have called'
     >>> split_glued_words_and_explain("Her iPhone, YouTube and McDonald's, LeBron and DeSantis")[1]
     []
+    >>> split_glued_words_and_explain("leaked byWikiLeaks, shown onYouTube. He said.The U.S. uses Node.js 2.0")[0]
+    'leaked by WikiLeaks, shown on YouTube. He said. The U.S. uses Node.js 2.0'
     """
-    return apply_replacements(text, STAGE, _glued_replacements(text))
+    return apply_replacements(text, STAGE, _glued_replacements(text) + _sentence_glue_replacements(text))
 
 
 def split_glued_words(text: str) -> str:

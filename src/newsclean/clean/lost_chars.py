@@ -16,7 +16,16 @@ cannot help (its issue #83): the bytes are gone.  The context usually is not:
 A ``?`` is only ever touched in a text that shows this damage unambiguously (an
 apostrophe hole such as ``it?s``, a quote hole such as `` ?We``), and real question
 marks are kept: ``Why? Because`` stays, ``?Why?? he asked`` becomes ``“Why?” he
-asked``.  U+FFFD is always damage, so it is restored wherever the context allows.
+asked``, ``sign up???``, a spaced `` ? `` in tokenised text (``See ?``) or in typed
+text before a capital (``insane ? Surely``) and ``story ? id=42`` stay.  U+FFFD is
+always damage, so it is restored wherever the context allows.
+
+Nothing is invented: a currency sign only where the text names that money (or its
+country, for an amount shaped like money) and no later hole could close a quote
+opened there; an accented letter never between two common words (``do?an`` is
+``do—an``, not ``doğan``); a hole inside a word (``Qur?an``, ``Mu?awiyah``) is an
+apostrophe, never a dash, and two holes in one word that no word list fills are
+left.  A wrong guess is worse than a hole left as ``?``.
 """
 from __future__ import annotations
 
@@ -41,6 +50,7 @@ EM, EN, ELLIPSIS, NBSP = "\u2014", "\u2013", "\u2026", "\u00a0"
 # Holes that a real question mark never makes in running text.  Each pattern is
 # a fixed-width look at one "?" so the search is linear.
 _CONTRACTION_TAIL = re.compile(r"(?:s|t|re|ve|ll|d|m)(?![A-Za-z])")
+_TOKEN_SUFFIX = re.compile(r"(?:s|re|ve|ll|d|m)(?=[ \t\n,.;:!?)]|$)")
 _URL_MARKERS = ("://", "www.", ".php", ".asp", ".htm", "=", "&", "/")
 
 
@@ -107,17 +117,25 @@ def looks_lossy(text: str) -> bool:
     if "?" not in text:
         return False
     links = _url_spans(text) if "/" in text or "=" in text or "www" in text else ()
+    tokenised = typed = None
     weak = 0
     i = text.find("?")
     while i >= 0:
         kind = _hole_kind(text, i)
-        if kind is not None:
-            if i not in links:
-                if kind == "strong":
-                    return True
-                weak += 1
-                if weak >= 2:
-                    return True
+        if kind is not None and i not in links:
+            if kind == "strong":
+                return True
+            if kind == "spaced":
+                if tokenised is None:
+                    tokenised, typed = is_tokenised(text), bool(_ASCII_APOSTROPHE.search(text))
+                # "See ? Slightly" in tokenised text, "insane ? Surely" in typed text
+                # (apostrophes in ASCII): question marks, not dashes
+                at_line_start = i == 0 or text[i - 1] == "\n"
+                question = tokenised or (typed and text[i + 2 : i + 3].isupper())
+                kind = "weak" if at_line_start or not question else None
+            weak += kind == "weak"
+            if weak >= 2:
+                return True
         i = text.find("?", i + 1)
     return False
 
@@ -128,19 +146,22 @@ def _is_ascii_letter(c: str) -> bool:
 
 def _hole_kind(text: str, i: int) -> str | None:
     """``strong`` for an apostrophe hole (``it?s``), ``weak`` for other holes a real
-    question mark does not make, None for what may be a question mark."""
+    question mark does not make, ``spaced`` for a spaced ``?`` (a dash, unless the text
+    is tokenised), None for what may be a question mark."""
     before = text[i - 1] if i > 0 else ""
     after = text[i + 1] if i + 1 < len(text) else ""
     if _is_ascii_letter(before) and _CONTRACTION_TAIL.match(text, i + 1):
         return "strong"
     if (before == "" or before.isspace() or before == "(") and _is_ascii_letter(after):
+        if _TOKEN_SUFFIX.match(text, i + 1):
+            return "strong"  # tokenised possessive or contraction: "Senate ?s plenary"
         return "weak"  # opening quote: " ?We"
     if "a" <= before <= "z" and "a" <= after <= "z":
         return "weak"  # inside a word, or a dash between words
     if before and before in ".,!" and (after == "" or after.isspace()):
         return "weak"  # closing quote after punctuation: "rights,? Smith"
     if (before == "" or before.isspace()) and after in (" ", "\t") and text[i + 2 : i + 3].strip():
-        return "weak"  # spaced dash, or "? Name" at a line start
+        return "spaced"  # spaced dash, or "? Name" at a line start
     return None
 
 
@@ -171,10 +192,12 @@ _FUNCTION_WORDS = frozenset(
 class _Style:
     spaced_dash: str  # "—" (American) or "–" (British and European)
     word_gap: str  # unspaced "?" between words: em dash or a non-breaking space
-    currency: str
 
 
 _STYLE_SAMPLE = 300_000  # house style is a property of the text: a sample of it decides
+_CURRENCY_NAMES = re.compile(
+    r"\b(?:(?P<pounds>pounds?|sterling|pence|gbp)|(?P<euros>euros?|eurozone|eur))\b", re.IGNORECASE
+)
 
 
 def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
@@ -189,31 +212,92 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     # most blog and press-release styles the spaced en dash.  A text whose
     # apostrophes survived as ASCII was typed without a typographer, and people
     # who type dashes by hand type em dashes.  Without such evidence, en.
-    apostrophe_holes = sum(
-        1 for i in holes if i > 0 and _is_ascii_letter(text[i - 1]) and _CONTRACTION_TAIL.match(text, i + 1)
-    )
-    typed = len(_ASCII_APOSTROPHE.findall(text)) > apostrophe_holes
+    typed = len(_ASCII_APOSTROPHE.findall(text)) > _apostrophe_holes(text, holes)
     spaced = EM if (american - british >= 2 or typed) else EN
-    # Unspaced holes between words: a dash never follows an article or a
-    # preposition ("A?February", "on?some"), while link text framed by
-    # non-breaking spaces starts and ends anywhere.
-    gaps = after_function = 0
+    return _Style(spaced, _word_gap(text, holes))
+
+
+def _currency(text: str) -> tuple[str, bool]:
+    """The currency sign a lost character before an amount may be, and whether the text
+    names that money: ``("£", True)`` for a text about pounds, ``("£", False)`` for one
+    about Britain (then only amounts shaped like money take it: ``?10bn``, ``?23.99``),
+    ``("", False)`` when the text gives no sign of either."""
+    text = text[:_STYLE_SAMPLE]
+    money = Counter(m.lastgroup for m in _CURRENCY_NAMES.finditer(text))
+    country = Counter(m.lastgroup for m in _STYLE_EVIDENCE.finditer(text))
+    pounds, euros = money["pounds"] or country["pounds"], money["euros"] or country["euros"]
+    return ("\u20ac" if euros > pounds else "\u00a3" if pounds else ""), bool(money)
+
+
+def _apostrophe_holes(text: str, holes: list[int]) -> int:
+    return sum(1 for i in holes if i > 0 and _is_ascii_letter(text[i - 1]) and _CONTRACTION_TAIL.match(text, i + 1))
+
+
+def _typed(text: str, holes: list[int]) -> bool:
+    """Were the text's apostrophes typed in ASCII, with none lost (``It's`` and no
+    ``it?s``)?  Then its holes are no apostrophes and its ``?`` may be questions."""
+    return _ASCII_APOSTROPHE.search(text[:_STYLE_SAMPLE]) is not None and _apostrophe_holes(text, holes[:5000]) == 0
+
+
+def _word_gap(text: str, holes: list[int]) -> str:
+    """What an unspaced hole between two words is in this text.  A dash never follows
+    an article or a preposition ("A?February", "on?some"), nor a comma (",?one"),
+    while the non-breaking spaces a page put around its links sit anywhere; holes
+    chained through one word ("over?the?top") are compounds and tell neither."""
+    gaps = non_breaking = 0
     for i in holes:
-        if 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha():
-            j = i
-            while j > 0 and i - j < _MAX_WORD and text[j - 1].isalpha():
-                j -= 1
-            left = text[j:i]
-            k = i + 1
-            while k < len(text) and k - i < _MAX_WORD and text[k].isalpha():
-                k += 1
-            right = text[i + 1 : k]
-            if right.lower() in _SUFFIXES or wordlist.accented_word(left + wordlist.LOST + right):
-                continue
-            gaps += 1
-            after_function += left.lower() in _FUNCTION_WORDS
-    word_gap = NBSP if gaps and after_function * 3 >= gaps else EM
-    return _Style(spaced, word_gap, "\u20ac" if evidence["euros"] > evidence["pounds"] else "\u00a3")
+        if not (0 < i < len(text) - 1 and text[i + 1].isalpha()):
+            continue
+        if text[i - 1] in ",;":
+            non_breaking += 1
+            continue
+        if not text[i - 1].isalpha():
+            continue
+        j = i
+        while j > 0 and i - j < _MAX_WORD and text[j - 1].isalpha():
+            j -= 1
+        k = i + 1
+        while k < len(text) and k - i < _MAX_WORD and text[k].isalpha():
+            k += 1
+        left, right = text[j:i], text[i + 1 : k]
+        if right.lower() in _SUFFIXES or wordlist.accented_word(left + wordlist.LOST + right):
+            continue
+        if text[j - 1 : j] == text[i] or text[k : k + 1] == text[i]:
+            continue  # chained
+        gaps += 1
+        non_breaking += left.lower() in _FUNCTION_WORDS or left == "I"
+    return NBSP if non_breaking and non_breaking >= 0.08 * gaps else EM
+
+
+def _two_spaces(text: str, holes: list[int]) -> bool:
+    """Does the text end its sentences with a non-breaking space and a space (``right.?
+    Mr.``)?  It does when such holes outnumber twice the quotes that could close there."""
+    after_sentence = opening = 0
+    for i in holes:
+        before, after = text[i - 1 : i], text[i + 1 : i + 3]
+        if before and before in ".!?" and after[:1] == " " and after[1:].isupper():
+            after_sentence += 1
+        elif (i == 0 or text[i - 1].isspace()) and after[:1].isalpha():
+            opening += 1
+    return after_sentence >= 3 and after_sentence > 2 * opening
+
+
+_TOKENISED = re.compile(r" (?:[,.;:!?)]|'s|n't|'re|'ve|'ll|'d|'m)(?= |\n|$)")
+
+
+def is_tokenised(text: str, sample: int = 20_000) -> bool:
+    """Is the text tokenised (``It 's about time , right ?``), as NLP corpora keep it?
+
+    >>> is_tokenised("It 's about time , right ? They are n't sure .")
+    True
+    >>> is_tokenised("It's about time, right? They aren't sure.")
+    False
+    """
+    text = text[:sample]
+    if " , " not in text and " ." not in text:
+        return False  # no tokenised text is without them
+    marks = len(_TOKENISED.findall(text))
+    return marks >= 3 and marks >= 0.04 * text.count(" ")
 
 
 # ---------------------------------------------------------------- language
@@ -285,6 +369,45 @@ def _word_around(text: str, i: int, lost: str) -> tuple[int, int]:
     return a, b
 
 
+_BLANK = frozenset({"", " ", "\n", "\t", "\r"})
+_UNIT = re.compile(
+    r"(?:million|billion|trillion|thousand|percent|per cent|pc|years?|months?|weeks?|days?|hours?|minutes?|"
+    r"seconds?|[ap]\.?m\b|kg|km|mph|miles?|feet|metres?|meters?|points?|pounds|dollars|euros)\b"
+)
+# "in ’14.", "the class of ’98": a year's last two digits after the words that take a year
+_BEFORE_A_YEAR = frozenset("in of since from until till by to before after the class summer spring autumn fall "
+                           "winter back".split())
+_TWO_DIGIT_YEAR = re.compile(r"\d\d(?![\d%])(?:[,;:!?)\u2019\u201d]|\.(?!\d)|$|\s(?![A-Z]))")
+_QUESTION_WORDS = frozenset("why what who whom whose how where when which".split())
+_AUXILIARIES = frozenset(
+    "do does did is are was were can could will would should shall may might have has had am isn aren don "
+    "doesn didn won wouldn".split()
+)
+# Words that open a sentence: "in doubt?As a former senator" is a question glued to the next sentence.
+_SENTENCE_OPENERS = frozenset("as the a an it in but and if this that what when".split())
+# An amount of money after a currency sign: "5m", "2.5 billion", "1,200", "40 a month".
+_MONEY = re.compile(
+    r"\d[\d,]*(?:\.\d+)?(?:\s?(?:m|bn|k|million|billion|trillion|thousand|a (?:month|year|week|day)|"
+    r"an hour|per \w+)\b|\.\d\d\b|,\d{3}\b)"
+)
+_QUERY = re.compile(r"\w{1,30}=")
+_LINK_TOKEN = re.compile(r"://|^www\.|\.(?:com|org|net|co)/|pic\.twitter\.com|^t\.co/")
+
+
+def _inside_a_word(left: str, right: str) -> bool:
+    """Are the letters on both sides of a hole one word (``c?mon``, ``Qur?an``,
+    ``Mu?awiyah``) rather than two (``Today?show``, ``or?serfdom``)?  One side is
+    then a fragment: a lone letter other than "a" and "I", two or three letters that
+    make no word, or the short capitalised head of a name before a rare tail."""
+    if (len(left) == 1 and left not in "aAI") or (len(right) == 1 and right not in "aAI"):
+        return True
+    if len(left) <= 3 and left.lower() not in _FUNCTION_WORDS:
+        if wordlist.zipf(left) < 2.5:
+            return True
+        return left[0].isupper() and right.islower() and wordlist.zipf(right) < 3.0
+    return False
+
+
 class _Restorer:
     def __init__(self, text: str, lost: str, holes: list[int], wrapped: bool):
         self.text = text
@@ -298,6 +421,22 @@ class _Restorer:
         self.word_done: set[int] = set()
         self.open_at = -1
         self.last_hole = -1
+
+    @functools.cached_property
+    def currency(self) -> tuple[str, bool]:
+        return _currency(self.text)
+
+    @functools.cached_property
+    def typed(self) -> bool:
+        return _typed(self.text, self.holes)
+
+    @functools.cached_property
+    def tokenised(self) -> bool:
+        return is_tokenised(self.text)
+
+    @functools.cached_property
+    def two_spaces(self) -> bool:
+        return _two_spaces(self.text[:_STYLE_SAMPLE], self.holes[:5000])
 
     @property
     def style(self) -> _Style:
@@ -413,146 +552,261 @@ class _Restorer:
         text = self.text
         L = self.char_before(i)
         R = self.char_after(i)
-        lost = self.lost
-        fffd = lost == FFFD
-        blank = {"", " ", "\n", "\t", "\r"}
-
         # Quotes pair up within a paragraph; a new paragraph starts afresh.
         between = text[self.last_hole + 1 : i]
         if self.last_hole < 0 or "\n\n" in between or (not self.wrapped and "\n" in between):
             self.stack.clear()
         self.last_hole = i
-
-        if L.isalpha() and R.isalpha():
-            a, b = _word_around(text, i, lost)
-            left = text[a:i]
-            k = i + 1
-            while k < len(text) and k - i < _MAX_WORD and text[k].isalpha():
+        if self.lost == "?" and not self.stack and text.startswith("???", i) and L != "":
+            # "sign up???": a question, loudly; a run only closes quotes that are open
+            k = i
+            while k < len(text) and text[k] == "?":
+                self.word_done.add(k)
                 k += 1
-            right = text[i + 1 : k]
-            if right.lower() in _SUFFIXES and (right.lower() != "t" or left.lower().endswith("n")):
-                # "caf?s" is cafés (a word) rather than caf’s (caf is no word).
-                accented = wordlist.accented_word(text[a:b].replace(lost, wordlist.LOST))
-                if not (accented and accented[1] >= max(2.5, wordlist.zipf(left) - 0.5) and self.try_accent(i)):
-                    self.set(i, APOS, "apostrophe")
-                return
-            if len(left) == 1 and left in "ODL" and right[:1].isupper():
-                self.set(i, APOS, "apostrophe")  # O’Brien, D’Angelo
-                return
-            if left.lower() in _ELISIONS_BEFORE_VOWEL.get(self.lang, ()) and right[:1].lower() in "aeiouh":
-                self.set(i, APOS, "apostrophe")  # l’originale, qu’il
-                return
-            if self.try_accent(i):
-                return
-            self.set(i, self.style.word_gap, "dash" if self.style.word_gap == EM else "non-breaking space")
             return
+        if L.isalpha() and R.isalpha():
+            self._between_letters(i)
+        elif L.isalpha() or L.isdigit():
+            self._after_word(i, L, R)
+        elif L in _CLOSING_PUNCT and L != "":
+            self._after_punctuation(i, L, R)
+        elif L == "" or L in _OPENERS:
+            self._before_word(i, L, R)
 
-        if L.isalpha() or L.isdigit():
-            if L.isalpha() and self.try_accent(i):
-                return
-            if L.isdigit() and R.isdigit():
-                self.set(i, EN, "en dash")
-                return
-            if L.isdigit() and R == "s" and not text[i + 2 : i + 3].isalpha():
-                self.set(i, APOS, "apostrophe")  # the 1990’s
-                return
-            if R.isalpha() or (L.isalpha() and R.isdigit()):
-                self.set(i, EM, "dash")
-                return
-            if R == lost:
-                # "Why??": a real question mark closed by a lost quote (the next hole).
-                # Other languages put the question mark after the closing quote:
-                # «Il Signore degli Anelli»?
-                if fffd:
-                    self.close_quote(i)
-                elif self.lang != "en" and self.stack and text[i + 2 : i + 3] != lost:
-                    self.close_quote(i)
-                    self.word_done.add(i + 1)  # the real question mark
-                return
-            if R in blank or R in ".,;:!)\"'":
-                if self.stack:
-                    if self.stack[-1] == LSQUO or R not in blank or fffd:
-                        self.close_quote(i)
-                    elif self._short_quote(i) and not self.later_close_in_paragraph(i):
-                        self.close_quote(i)  # scare quotes: the “fake news” line
-                    return
-                if R and R in ",;:.":
-                    self.close_quote(i)
-                    return
-                if L.isalpha():
-                    a, b = _word_around(text, i, lost)
-                    word = text[a:i]
-                    if word.lower().endswith("in") and self._dropped_g(word):
-                        self.set(i, APOS, "apostrophe")  # a dropped g: Takin’ It to the Streets
-                        return
-                    nxt = text[i + 2 : i + 4] if R == " " else ""
-                    if text[a:i].endswith("s") and self._next_is_word(i + 2) and (
-                        nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())
-                    ):
-                        self.set(i, APOS, "apostrophe")  # plural possessive: players? union
-                        return
-                if fffd:
-                    self.close_quote(i)
+    def _between_letters(self, i: int) -> None:
+        """``it?s``, ``caf?``, ``O?Brien``, ``Today?show``, ``Qur?an``."""
+        text, lost = self.text, self.lost
+        a, b = _word_around(text, i, lost)
+        j = i
+        while j > a and text[j - 1].isalpha():
+            j -= 1
+        left = text[j:i]  # the letters before the hole, without a quote's hole before them
+        k = i + 1
+        while k < len(text) and k - i < _MAX_WORD and text[k].isalpha():
+            k += 1
+        right = text[i + 1 : k]
+        while a < i and text[a] == lost:
+            a += 1
+        while b > i + 1 and text[b - 1] == lost:
+            b -= 1
+        if right.lower() in _SUFFIXES and (right.lower() != "t" or left.lower().endswith("n")):
+            # "caf?s" is cafés (a word) rather than caf’s (caf is no word).
+            accented = wordlist.accented_word(text[a:b].replace(lost, wordlist.LOST))
+            if not (accented and accented[1] >= max(2.5, wordlist.zipf(left) - 0.5) and self.try_accent(i)):
+                self.set(i, APOS, "apostrophe")
             return
+        if len(left) == 1 and left in "ODL" and right[:1].isupper():
+            self.set(i, APOS, "apostrophe")  # O’Brien, D’Angelo
+            return
+        if left.lower() in _ELISIONS_BEFORE_VOWEL.get(self.lang, ()) and right[:1].lower() in "aeiouh":
+            self.set(i, APOS, "apostrophe")  # l’originale, qu’il
+            return
+        common_pair = min(len(left), len(right)) >= 2 and min(
+            wordlist.zipf_in(left, self.lang), wordlist.zipf_in(right, self.lang)) >= 3.5
+        if not common_pair and self.try_accent(i):
+            return  # but "do?an" is two words, not Doğan
+        pieces = text[a:b].split(lost)
+        if len(pieces) > 2 and any(
+            _inside_a_word(x, y) for x, y in zip(pieces, pieces[1:]) if x and y and y.lower() not in _SUFFIXES
+        ):
+            return  # "Chi?in?u": holes in one word, whose letters no list gives back
+        if _inside_a_word(left, right):
+            if text.count(lost, a, b) == 1:
+                # A hole inside a word, in any Latin-script language, is an apostrophe
+                # (Qur’an, Mu’awiyah, c’mon), never a dash; two holes in one word are
+                # left: a wrong letter is worse than a hole.
+                self.set(i, APOS, "apostrophe")
+        elif left.islower() and left not in _FUNCTION_WORDS and right.lower() in _SENTENCE_OPENERS and (
+                right[0].isupper()):
+            return  # "in doubt?As a former senator": a question, then the next sentence
+        elif left.lower() in _FUNCTION_WORDS or left == "I" or self.style.word_gap == NBSP:
+            self.set(i, NBSP, "non-breaking space")  # no dash ever follows "the" or "on"
+        else:
+            self.set(i, EM, "dash")
 
-        if L in _CLOSING_PUNCT and L != "":
-            if L == ")" and not self.stack and not fffd:
-                return  # "(as he put it)? Then" is a real question
-            if R == "" or R.isspace() or R in _CLOSING_PUNCT or R == lost:
+    def _after_word(self, i: int, L: str, R: str) -> None:
+        """A hole right after a word or a number: a closing quote, an apostrophe, a dash,
+        an accented last letter, or a real question mark."""
+        text, lost = self.text, self.lost
+        fffd = lost == FFFD
+        if L.isalpha() and self.try_accent(i):
+            return
+        if L.isdigit() and R.isdigit():
+            self.set(i, EN, "en dash")
+        elif L.isdigit() and R == "s" and not text[i + 2 : i + 3].isalpha():
+            self.set(i, APOS, "apostrophe")  # the 1990’s
+        elif L.isdigit() and _UNIT.match(text, i + 1):
+            self.set(i, NBSP, "non-breaking space")  # "$30?million", "8?percent"
+        elif R.isalpha() or (L.isalpha() and R.isdigit()):
+            self.set(i, EM, "dash")
+        elif R == lost:
+            self._question_then_hole(i)
+        elif R in ("'", '"') and not fffd:
+            return  # "together?'": a question closing a quote typed in ASCII
+        elif R in _BLANK or R in ".,;:!)":
+            self._closing_after_word(i, L, R)
+
+    def _question_then_hole(self, i: int) -> None:
+        """``Why??`` (a question, then its closing quote) or ``"happy"??`` (a scare quote
+        closed, then the question the sentence asks)."""
+        text, lost = self.text, self.lost
+        if lost == FFFD:
+            self.close_quote(i)
+            return
+        after = text[i + 2 : i + 3]
+        if after == lost:
+            return
+        if self.lang != "en" or (self.stack and self._short_quote(i) and not self._quotes_a_question(i)):
+            if self.stack:
                 self.close_quote(i)
-            elif R.isalpha() and L and L in ".,!?" and fffd:
-                self.close_quote(i)
-            return
+                self.word_done.add(i + 1)  # the real question mark
 
-        if L == "" or L in _OPENERS:
-            line_start = L in ("", "\n")
-            if R.isalpha() and L in (" ", "\t") and self._is_suffix_token(i):
-                self.set(i, APOS, "apostrophe")  # tokenised "Senate ?s plenary"
+    def _closing_after_word(self, i: int, L: str, R: str) -> None:
+        text, lost = self.text, self.lost
+        fffd = lost == FFFD
+        if self.stack:
+            if self.stack[-1] == LSQUO or R not in _BLANK or fffd:
+                self.close_quote(i)
+            elif self._short_quote(i) and not self.later_close_in_paragraph(i):
+                self.close_quote(i)  # scare quotes: the “fake news” line
+            return
+        if R and R in ",;:.":
+            self.close_quote(i)
+            return
+        if L.isalpha() and not self.typed:
+            a, b = _word_around(text, i, lost)
+            word = text[a:i]
+            if word.lower().endswith("in") and self._dropped_g(word):
+                self.set(i, APOS, "apostrophe")  # a dropped g: Takin’ It to the Streets
                 return
-            if R.isalpha() or R in ("'", '"') or (R == lost and self._run_ends_in_letter(i)):
-                a, b = _word_around(text, i, lost)
-                token = text[i + 1 : b].lower()
-                if token in _ELISIONS:
-                    self.set(i, APOS, "apostrophe")
-                    return
-                bare = text[i + 1 : b].replace(lost, "")
-                if R.isalpha() and (self.lang != "en" or wordlist.zipf(bare) < 1.0) and self.try_accent(i):
-                    return
+            nxt = text[i + 2 : i + 4] if R == " " else ""
+            if word.endswith("s") and self._next_is_word(i + 2) and (
+                nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())
+            ):
+                self.set(i, APOS, "apostrophe")  # plural possessive: players? union
+                return
+        if fffd:
+            self.close_quote(i)
+
+    def _after_punctuation(self, i: int, L: str, R: str) -> None:
+        """``rights,? Smith`` (a closing quote), ``crowd,?one`` (a non-breaking space)."""
+        fffd = self.lost == FFFD
+        if L == ")" and not self.stack and not fffd:
+            return  # "(as he put it)? Then" is a real question
+        if R.isalpha() and L in ",;":
+            self.set(i, NBSP, "non-breaking space")  # no quote or question follows a comma unspaced
+        elif R.isalpha() and L in ".!?:" and self.style.word_gap == NBSP and not fffd:
+            self.set(i, NBSP, "non-breaking space")
+        elif R == " " and L in ".!?" and not self.stack and self.two_spaces and not fffd:
+            self.set(i, NBSP, "non-breaking space")  # "right.? Mr.": two spaces after a sentence
+        elif R == "" or R.isspace() or R in _CLOSING_PUNCT or R == self.lost:
+            self.close_quote(i)
+        elif R.isalpha() and L and L in ".,!?" and fffd:
+            self.close_quote(i)
+
+    def _before_word(self, i: int, L: str, R: str) -> None:
+        """A hole at a line start or after a space: an opening quote, an apostrophe
+        (``?90s``), a dash, an ellipsis, a currency or copyright sign, or a question."""
+        text, lost = self.text, self.lost
+        line_start = L in ("", "\n")
+        if R.isalpha() and L in (" ", "\t") and self._is_suffix_token(i):
+            self.set(i, APOS, "apostrophe")  # tokenised "Senate ?s plenary"
+        elif R.isalpha() or R in ("'", '"') or (R == lost and self._run_ends_in_letter(i)):
+            a, b = _word_around(text, i, lost)
+            bare = text[i + 1 : b].replace(lost, "")
+            if text[i + 1 : b].lower() in _ELISIONS:
+                self.set(i, APOS, "apostrophe")
+            elif not (R.isalpha() and (self.lang != "en" or wordlist.zipf(bare) < 1.0) and self.try_accent(i)):
                 self.open_quote(i)
+        elif R.isdigit():
+            self._before_number(i, line_start)
+        elif R in (" ", "\t"):
+            self._spaced(i, L, line_start)
+        elif L == " " and R in ("", "\n", "\r") and not self.tokenised:
+            self.set(i, ELLIPSIS, "ellipsis")
+
+    def _before_number(self, i: int, line_start: bool) -> None:
+        """``?90s`` and ``in ?14.`` (apostrophes), ``?2019 AP`` at a line start (©), a
+        currency sign only where the text speaks of that money, else an opening quote
+        that a later hole closes, else the hole stays."""
+        text = self.text
+        ahead = text[i + 1 : i + 40]
+        word_before = re.search(r"(\w+)\W*$", text[max(0, i - 20) : i])
+        year_after = word_before is not None and word_before.group(1).lower() in _BEFORE_A_YEAR
+        if re.match(r"\d\ds\b", ahead) or (self.lang != "en" and re.match(r"\d\d(?![\d.,])", ahead)):
+            self.set(i, APOS, "apostrophe")  # the ’90s, gli anni ’80
+        elif year_after and _TWO_DIGIT_YEAR.match(ahead):
+            self.set(i, APOS, "apostrophe")  # "we did it in ’14."
+        elif line_start and re.match(r"(?:19|20)\d\d\b", ahead):
+            self.set(i, "\u00a9", "copyright sign")
+        elif self.currency[0] and (self.currency[1] or _MONEY.match(ahead)) and not self._may_close_later(i):
+            self.set(i, self.currency[0], "currency sign")
+        elif self.later_close_in_paragraph(i):
+            self.open_quote(i)  # “227 years of men”
+
+    def _spaced(self, i: int, L: str, line_start: bool) -> None:
+        """`` ? `` between words: a dash, an ellipsis, the em dash of a tweet's signature,
+        or, in tokenised text and next to links, a question mark."""
+        text = self.text
+        if self.lang != "en" and L == " " and self._between_lower_words(i):
+            single = wordlist.accented_word(wordlist.LOST, self.lang)
+            if single is not None:
+                self.set(i, single[0], "accented letter")  # Italian "è", Portuguese "é"
                 return
-            if R.isdigit():
-                if re.match(r"\d\ds\b", text[i + 1 : i + 5]) or (
-                    self.lang != "en" and re.match(r"\d\d(?![\d.,])", text[i + 1 : i + 4])
-                ):
-                    self.set(i, APOS, "apostrophe")  # the ’90s, gli anni ’80
-                elif line_start and re.match(r"(?:19|20)\d\d\b", text[i + 1 : i + 6]):
-                    self.set(i, "\u00a9", "copyright sign")
-                else:
-                    self.set(i, self.style.currency, "currency sign")
-                return
-            if R in (" ", "\t") and self.lang != "en" and L == " " and self._between_lower_words(i):
-                single = wordlist.accented_word(wordlist.LOST, self.lang)
-                if single is not None:
-                    self.set(i, single[0], "accented letter")  # Italian "è", Portuguese "é"
-                    return
-            if R in (" ", "\t"):
-                nl = text.find("\n", i)
-                rest = text[i + 2 : nl if nl >= 0 else len(text)]
-                if line_start and re.match(r"(?:19|20)\d\d\b", rest):
-                    self.set(i, "\u00a9", "copyright sign")
-                elif line_start and "(@" in rest:
-                    self.set(i, EM, "dash")  # "? Washington Post Live (@postlive)": tweets sign with em
-                elif line_start:
-                    self.set(i, self.style.spaced_dash, "dash")
-                elif self._ellipsis_context(i):
-                    self.set(i, ELLIPSIS, "ellipsis")
-                else:
-                    self.set(i, self.style.spaced_dash, "dash")
-                return
-            if L == " " and R in ("", "\n", "\r"):
-                self.set(i, ELLIPSIS, "ellipsis")
-                return
-            return
+        if (self.tokenised and not line_start) or self._next_to_link(i):
+            return  # "See ? Slightly": tokenised text spaces its question marks
+        if self.lost == "?" and self.typed and not line_start and text[i + 2 : i + 3].isupper():
+            return  # "insane ? Surely": typed text, a question and the next sentence
+        nl = text.find("\n", i)
+        rest = text[i + 2 : nl if nl >= 0 else len(text)]
+        if line_start and re.match(r"(?:19|20)\d\d\b", rest):
+            self.set(i, "\u00a9", "copyright sign")
+        elif line_start and "(@" in rest:
+            self.set(i, EM, "dash")  # "? Washington Post Live (@postlive)": tweets sign with em
+        elif not line_start and self._ellipsis_context(i):
+            self.set(i, ELLIPSIS, "ellipsis")
+        else:
+            self.set(i, self.style.spaced_dash, "dash")
+
+    def _may_close_later(self, i: int) -> bool:
+        """Could a later hole of the paragraph close a quote opened at ``i``
+        (``?13 Keys to the White House? have``)?  Then ``i`` is no currency sign."""
+        end = self.text.find("\n\n", i)
+        end = min(len(self.text) if end < 0 else end, i + 300)
+        for n in range(bisect.bisect_right(self.holes, i), len(self.holes)):
+            j = self.holes[n]
+            if j >= end:
+                break
+            nxt = self.text[j + 1 : j + 2]
+            if self.text[j - 1].isalnum() or self.text[j - 1] in ".,!?":
+                if nxt == "" or nxt.isspace() or nxt in ".,;:!?)":
+                    return True
+        return False
+
+    def _next_to_link(self, i: int) -> bool:
+        """Is the spaced hole between two links (``https://t.co/x ? pic.twitter.com/y``)
+        or before a query (``story ? id=9208916``, a link tokenised)?"""
+        line_start = self.text.rfind("\n", 0, i) + 1
+        line_end = self.text.find("\n", i)
+        before = self.text[max(line_start, i - 60) : i].split()
+        after = self.text[i + 1 : min(i + 60, len(self.text) if line_end < 0 else line_end)].split()
+        if after and _QUERY.match(after[0]):
+            return True
+        return bool(before and after) and all(_LINK_TOKEN.search(t) for t in (before[-1], after[0]))
+
+    def _quotes_a_question(self, i: int) -> bool:
+        """Is the open quote a question (``“Why??``, a sentence opening ``“Do you know
+        that??``) rather than a phrase marked in a question of the writer's (``can
+        “do the job”?``)?"""
+        first = _WORD.search(self.text, self.open_at + 1, i)
+        if first is None:
+            return False
+        word = first.group(0).lower()
+        if word in _QUESTION_WORDS:
+            return True
+        before = self.text[max(0, self.open_at - 2) : self.open_at].rstrip(" \t")
+        opens_sentence = before == "" or before[-1] in "\n.!?:"
+        return opens_sentence and word in _AUXILIARIES
 
     @staticmethod
     def _dropped_g(word: str) -> bool:
@@ -583,7 +837,8 @@ class _Restorer:
         if self.open_at < 0 or i - self.open_at > 60:
             return False
         span = self.text[self.open_at + 1 : i]
-        return len(span.split()) <= 6 and not re.search(r"[.!?]\s", span)
+        # "us vs. them", "Mr. Smith": an abbreviation's full stop ends no sentence
+        return len(span.split()) <= 6 and not re.search(r"(?<!\bvs)(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bSt)[.!?]\s", span)
 
     def _ellipsis_context(self, i: int) -> bool:
         """A spaced hole after a comma or next to square brackets is an ellipsis."""

@@ -80,7 +80,7 @@ class Cleaner:
         stages: Sequence[str] | None = None,
         skip: Sequence[str] = (),
         *,
-        tweets: str = "embedded",
+        tweets: str = "all",
         spin_table: SpinTable | Literal["builtin"] | None = "builtin",
         unspin: str = "restore",
         spin_lm: str | None = None,
