@@ -390,6 +390,12 @@ _MONEY = re.compile(
     r"\d[\d,]*(?:\.\d+)?(?:\s?(?:m|bn|k|million|billion|trillion|thousand|a (?:month|year|week|day)|"
     r"an hour|per \w+)\b|\.\d\d\b|,\d{3}\b)"
 )
+# "…,” he said": who said it follows a quote of the writer's, not a quote inside a quote
+_ATTRIBUTION = re.compile(
+    r"\s+(?:(?:he|she|they|we|I|[A-Z][a-z]+)\s+)?(?:said|says|added|adds|asked|asks|told|wrote|writes|explained)\b"
+)
+# holes read ahead in a paragraph to pair its quotes (bounded: linear in a long paragraph)
+_QUOTE_LOOKAHEAD = 64
 _QUERY = re.compile(r"\w{1,30}=")
 _LINK_TOKEN = re.compile(r"://|^www\.|\.(?:com|org|net|co)/|pic\.twitter\.com|^t\.co/")
 
@@ -456,8 +462,7 @@ class _Restorer:
     def char_after(self, i: int) -> str:
         return self.text[i + 1] if i + 1 < len(self.text) else ""
 
-    def later_close_in_paragraph(self, i: int) -> bool:
-        """Is there another closing-quote hole after ``i`` before the paragraph ends?"""
+    def paragraph_end(self, i: int) -> int:
         end = self.text.find("\n\n", i)
         if end < 0:
             end = len(self.text)
@@ -465,6 +470,11 @@ class _Restorer:
             nl = self.text.find("\n", i)
             if 0 <= nl < end:
                 end = nl
+        return end
+
+    def later_close_in_paragraph(self, i: int) -> bool:
+        """Is there another closing-quote hole after ``i`` before the paragraph ends?"""
+        end = self.paragraph_end(i)
         for n in range(bisect.bisect_right(self.holes, i), len(self.holes)):
             j = self.holes[n]
             if j >= end:
@@ -490,6 +500,32 @@ class _Restorer:
         prev = self.out[j][0] if j in self.out else self.text[j]
         return prev in ".!?\n" + RDQUO
 
+    def _closes_both_ahead(self, i: int) -> bool:
+        """Does the paragraph ahead close the quote opening at ``i`` and the one still
+        open around it (``?He said, ?Are you in?? I was afraid.??``: “ ‘ ’ ”)?  Its
+        quote holes are read as brackets: both close when the depth falls to zero."""
+        text, lost = self.text, self.lost
+        end = self.paragraph_end(i)
+        depth = 2
+        n = bisect.bisect_right(self.holes, i)
+        for j in self.holes[n : n + _QUOTE_LOOKAHEAD]:
+            if j >= end:
+                break
+            before, after = text[j - 1], text[j + 1 : j + 2]
+            if (before.isspace() or before in "([") and (after.isalnum() or after in ("[", lost)):
+                depth += 1
+            elif (before in ".,!?;:" or before == lost) and (after == "" or after.isspace() or after in ".,;:)]" + lost) or (
+                before.isalnum() and after and after in ".,;:)]"
+            ):
+                # a closing quote after punctuation (``in,?`` ``here??``) or before it (``news?,``);
+                # a hole between a word and a space may be a question or an apostrophe
+                depth -= 1
+                if depth == 1 and _ATTRIBUTION.match(text, j + 1):
+                    return False  # “…,” he said: a quote of its own, not one inside another
+                if depth == 0:
+                    return True
+        return False
+
     def set(self, i: int, ch: str, what: str) -> None:
         if ch in (LDQUO, LSQUO):
             self.open_at = i
@@ -505,7 +541,7 @@ class _Restorer:
             self.set(i, RDQUO, "closing quote")
 
     def open_quote(self, i: int) -> None:
-        if self.stack and self._sentence_ended_before(i):
+        if self.stack and self._sentence_ended_before(i) and not self._closes_both_ahead(i):
             self.stack.clear()  # the previous quote was left open: a new one starts
         if self.stack and self.stack[-1] == LDQUO:
             self.stack.append(LSQUO)
@@ -805,7 +841,7 @@ class _Restorer:
         if word in _QUESTION_WORDS:
             return True
         before = self.text[max(0, self.open_at - 2) : self.open_at].rstrip(" \t")
-        opens_sentence = before == "" or before[-1] in "\n.!?:"
+        opens_sentence = before == "" or before[-1] in "\n.!?:,"  # “…,” he asked, ‘Is it?’
         return opens_sentence and word in _AUXILIARIES
 
     @staticmethod

@@ -1,0 +1,27 @@
+"""Lost characters restored from the evidence a text carries, in shapes seen on real
+scrapes whose non-ASCII characters were turned into ``?`` (fixtures written here)."""
+from __future__ import annotations
+
+from newsclean.clean.lost_chars import restore_lost_characters
+
+NBSP = "\u00a0"
+
+
+def test_quotes_inside_a_quote_are_single():
+    text = (
+        "It?s what she told reporters: ?He came in and said, ?Is anyone here?? Nobody answered, "
+        "and then a man said, ?Yes, two of us,? and he left. We were lucky.?"
+    )
+    out = restore_lost_characters(text)
+    assert "“He came in and said, ‘Is anyone here?’ Nobody" in out
+    assert "said, ‘Yes, two of us,’ and he left. We were lucky.”" in out
+
+
+def test_a_quote_followed_by_who_said_it_is_not_nested():
+    # the first quote is never closed (a typo of the page); the next ones are quotes of their own
+    text = (
+        "It?s a song called ?Home (?No Place Like This?). ?It got me the moment I heard it,? he said. "
+        "?It just worked.? She had a similar view: ?It was that feeling of ?this is the one.??"
+    )
+    out = restore_lost_characters(text)
+    assert "“It got me the moment I heard it,” he said." in out
