@@ -25,3 +25,15 @@ def test_a_quote_followed_by_who_said_it_is_not_nested():
     )
     out = restore_lost_characters(text)
     assert "“It got me the moment I heard it,” he said." in out
+
+
+def test_a_long_quote_closes_where_the_sentence_goes_on_in_lowercase():
+    text = "It?s in the ?Ten Point Plan To Reform The Veterans Agency? in July, he said. Is it late? Yes."
+    out = restore_lost_characters(text)
+    assert "“Ten Point Plan To Reform The Veterans Agency” in July" in out
+    assert "Is it late? Yes." in out
+
+
+def test_a_question_in_a_long_quote_is_kept_before_a_capital():
+    text = "It?s as he put it: ?They will bomb and destroy the whole state of the country? There will be more."
+    assert "country? There" in restore_lost_characters(text)

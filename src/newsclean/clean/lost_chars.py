@@ -703,8 +703,10 @@ class _Restorer:
         if self.stack:
             if self.stack[-1] == LSQUO or R not in _BLANK or fffd:
                 self.close_quote(i)
-            elif self._short_quote(i) and not self.later_close_in_paragraph(i):
-                self.close_quote(i)  # scare quotes: the “fake news” line
+            elif (self._short_quote(i) or self._lowercase_follows(i)) and not self.later_close_in_paragraph(i):
+                # scare quotes (the “fake news” line), and a title or a quote the sentence
+                # goes on after (“The Road to Serfdom” has): no question goes on in lowercase
+                self.close_quote(i)
             return
         if R and R in ",;:.":
             self.close_quote(i)
@@ -853,6 +855,9 @@ class _Restorer:
         before = self.text[max(0, i - 2) : i - 1]
         after = self.text[i + 2 : i + 3]
         return before.isalpha() and before.islower() and after.isalpha() and after.islower()
+
+    def _lowercase_follows(self, i: int) -> bool:
+        return self.text[i + 1 : i + 2] == " " and self.text[i + 2 : i + 3].islower()
 
     def _next_is_word(self, k: int) -> bool:
         """Is the token starting at ``k`` a plain word (not a link such as pic.twitter.com)?"""
