@@ -37,3 +37,8 @@ def test_a_long_quote_closes_where_the_sentence_goes_on_in_lowercase():
 def test_a_question_in_a_long_quote_is_kept_before_a_capital():
     text = "It?s as he put it: ?They will bomb and destroy the whole state of the country? There will be more."
     assert "country? There" in restore_lost_characters(text)
+
+
+def test_plural_possessive_inside_an_open_quote():
+    text = "It?s in the plan: ?The agency wants to keep the veterans? health money,? the plan says."
+    assert "the veterans’ health money,” the plan says" in restore_lost_characters(text)

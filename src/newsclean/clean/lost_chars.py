@@ -707,6 +707,8 @@ class _Restorer:
                 # scare quotes (the “fake news” line), and a title or a quote the sentence
                 # goes on after (“The Road to Serfdom” has): no question goes on in lowercase
                 self.close_quote(i)
+            elif L.isalpha() and self._plural_possessive(i, R):
+                self.set(i, APOS, "apostrophe")  # “…receiving veterans’ health care,” the plan says
             return
         if R and R in ",;:.":
             self.close_quote(i)
@@ -717,10 +719,7 @@ class _Restorer:
             if word.lower().endswith("in") and self._dropped_g(word):
                 self.set(i, APOS, "apostrophe")  # a dropped g: Takin’ It to the Streets
                 return
-            nxt = text[i + 2 : i + 4] if R == " " else ""
-            if word.endswith("s") and self._next_is_word(i + 2) and (
-                nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())
-            ):
+            if self._plural_possessive(i, R):
                 self.set(i, APOS, "apostrophe")  # plural possessive: players? union
                 return
         if fffd:
@@ -855,6 +854,14 @@ class _Restorer:
         before = self.text[max(0, i - 2) : i - 1]
         after = self.text[i + 2 : i + 3]
         return before.isalpha() and before.islower() and after.isalpha() and after.islower()
+
+    def _plural_possessive(self, i: int, R: str) -> bool:
+        """``players? union``: a word in -s, a hole, and a lowercase word."""
+        lost = self.lost
+        a, _ = _word_around(self.text, i, lost)
+        nxt = self.text[i + 2 : i + 4] if R == " " else ""
+        return self.text[a:i].endswith("s") and self._next_is_word(i + 2) and (
+            nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha()))
 
     def _lowercase_follows(self, i: int) -> bool:
         return self.text[i + 1 : i + 2] == " " and self.text[i + 2 : i + 3].islower()
