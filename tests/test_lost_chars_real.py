@@ -42,3 +42,10 @@ def test_a_question_in_a_long_quote_is_kept_before_a_capital():
 def test_plural_possessive_inside_an_open_quote():
     text = "It?s in the plan: ?The agency wants to keep the veterans? health money,? the plan says."
     assert "the veterans’ health money,” the plan says" in restore_lost_characters(text)
+
+
+def test_a_word_and_a_number_are_joined_as_the_text_joins_words():
+    # non-breaking spaces after "the" and "a": the text's joins are spaces, so is "from?2010"
+    text = "It?s up. Enrollment rose from?2010 to 2013, a?long climb to the?top, with 25?new schools."
+    out = restore_lost_characters(text)
+    assert f"from{NBSP}2010" in out and f"25{NBSP}new" in out

@@ -674,7 +674,11 @@ class _Restorer:
         elif L.isdigit() and _UNIT.match(text, i + 1):
             self.set(i, NBSP, "non-breaking space")  # "$30?million", "8?percent"
         elif R.isalpha() or (L.isalpha() and R.isdigit()):
-            self.set(i, EM, "dash")
+            # "from?2010", "25?suspicious": a number and a word, joined as the text joins words
+            if self.style.word_gap == NBSP:
+                self.set(i, NBSP, "non-breaking space")
+            else:
+                self.set(i, EM, "dash")
         elif R == lost:
             self._question_then_hole(i)
         elif R in ("'", '"') and not fffd:
