@@ -49,3 +49,16 @@ def test_a_word_and_a_number_are_joined_as_the_text_joins_words():
     text = "It?s up. Enrollment rose from?2010 to 2013, a?long climb to the?top, with 25?new schools."
     out = restore_lost_characters(text)
     assert f"from{NBSP}2010" in out and f"25{NBSP}new" in out
+
+
+def test_runs_of_holes_shaped_like_spaced_dashes_and_list_markers():
+    text = (
+        "It?s late. The rules???and the platform???are set. Rates may rise ??and perhaps soon.\n\n"
+        "??Smith said the plan was late.\n\n??Jones said it was not.\n\n"
+        "He became, as he put it, ??a fixer? for the stars."
+    )
+    out = restore_lost_characters(text)
+    assert f"rules{NBSP}–{NBSP}and the platform{NBSP}–{NBSP}are set" in out
+    assert f"rise –{NBSP}and perhaps" in out
+    assert f"?{NBSP}Smith said" in out and f"?{NBSP}Jones said" in out  # which bullet: unknown
+    assert "put it, “‘a fixer’ for" in out  # after a comma: no dash

@@ -593,6 +593,8 @@ class _Restorer:
         if self.last_hole < 0 or "\n\n" in between or (not self.wrapped and "\n" in between):
             self.stack.clear()
         self.last_hole = i
+        if R == self.lost and L != self.lost and self._hole_run(i):
+            return
         if self.lost == "?" and not self.stack and text.startswith("???", i) and L != "":
             # "sign up???": a question, loudly; a run only closes quotes that are open
             k = i
@@ -608,6 +610,38 @@ class _Restorer:
             self._after_punctuation(i, L, R)
         elif L == "" or L in _OPENERS:
             self._before_word(i, L, R)
+
+    def _hole_run(self, i: int) -> bool:
+        """A run of holes whose shape says what each one was: ``word???word`` a spaced
+        dash between non-breaking spaces, `` ??and`` a spaced dash and a non-breaking
+        space, ``??Item`` opening several lines a list marker (left: which one is
+        unknown) and a non-breaking space."""
+        text, lost = self.text, self.lost
+        k = i
+        while k < len(text) and text[k] == lost and k - i < 4:
+            k += 1
+        before = text[i - 1] if i else ""
+        after = text[k] if k < len(text) else ""
+        if k - i == 3 and before.isalnum() and after.isalpha():
+            chars: tuple[str, ...] = (NBSP, self.style.spaced_dash, NBSP)
+        elif k - i == 2 and before in (" ", "\t") and text[i - 2 : i - 1].isalnum() and after.islower():
+            # after a word, not after a comma (``as he put it, ??a fixer``: “‘)
+            chars = (self.style.spaced_dash, NBSP)
+        elif k - i == 2 and before in ("", "\n") and after.isalpha() and self.list_markers >= 2:
+            chars = ("", NBSP)
+        else:
+            return False
+        for j, ch in enumerate(chars, start=i):
+            if ch:
+                self.set(j, ch, "non-breaking space" if ch == NBSP else "dash")
+            self.word_done.add(j)
+        return True
+
+    @functools.cached_property
+    def list_markers(self) -> int:
+        """Lines opening with two holes and a word (``??Trump said``): a bullet and its space."""
+        lost = re.escape(self.lost)
+        return len(re.findall(rf"(?m)^{lost}{lost}[^\W\d_]", self.text[:_STYLE_SAMPLE]))
 
     def _between_letters(self, i: int) -> None:
         """``it?s``, ``caf?``, ``O?Brien``, ``Today?show``, ``Qur?an``."""
