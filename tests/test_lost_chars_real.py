@@ -62,3 +62,27 @@ def test_runs_of_holes_shaped_like_spaced_dashes_and_list_markers():
     assert f"rise –{NBSP}and perhaps" in out
     assert f"?{NBSP}Smith said" in out and f"?{NBSP}Jones said" in out  # which bullet: unknown
     assert "put it, “‘a fixer’ for" in out  # after a comma: no dash
+
+
+def test_holes_next_to_straight_quotes_are_spaces():
+    text = (
+        'It?s a text typed with straight quotes. He said it in a report.?"This is over," he added. '
+        '"He was shot when he did not comply,"?New York police said.'
+    )
+    out = restore_lost_characters(text)
+    assert f'report.{NBSP}"This' in out and f'comply,"{NBSP}New York' in out
+
+
+def test_a_closing_and_an_opening_quote_never_touch():
+    text = "It?s her district, the North Shore.??She knows what it?s like,? she said."
+    assert f"Shore.{NBSP}“She knows" in restore_lost_characters(text)
+
+
+def test_handles_parentheses_and_colons_joined_as_the_text_joins_words():
+    text = (
+        "It?s in the?report. Follow us on Twitter?@SomeDesk for more. Small producers?(farmers, "
+        "artisans) and the?rest. Note:? This is an opinion."
+    )
+    out = restore_lost_characters(text)
+    assert f"Twitter{NBSP}@SomeDesk" in out and f"producers{NBSP}(farmers" in out
+    assert f"Note:{NBSP} This" in out

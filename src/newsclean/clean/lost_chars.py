@@ -602,7 +602,9 @@ class _Restorer:
                 self.word_done.add(k)
                 k += 1
             return
-        if L.isalpha() and R.isalpha():
+        if self._next_to_straight_quote(i, L, R):
+            self.set(i, NBSP, "non-breaking space")
+        elif L.isalpha() and R.isalpha():
             self._between_letters(i)
         elif L.isalpha() or L.isdigit():
             self._after_word(i, L, R)
@@ -610,6 +612,15 @@ class _Restorer:
             self._after_punctuation(i, L, R)
         elif L == "" or L in _OPENERS:
             self._before_word(i, L, R)
+
+    def _next_to_straight_quote(self, i: int, L: str, R: str) -> bool:
+        """A hole glued to a straight quote that opens after it (``report.?"This``) or closes
+        before it (``comply,"?New``): no curly quote touches a straight one and no question
+        mark precedes an opening quote unspaced.  It is a non-breaking space."""
+        text = self.text
+        if R == '"':
+            return text[i + 2 : i + 3].isalpha() and (L.isalnum() or L in ".,:;")
+        return L == '"' and R.isalpha() and text[i - 2 : i - 1] in (".", ",", "!", "?")
 
     def _hole_run(self, i: int) -> bool:
         """A run of holes whose shape says what each one was: ``word???word`` a spaced
@@ -629,6 +640,10 @@ class _Restorer:
             chars = (self.style.spaced_dash, NBSP)
         elif k - i == 2 and before in ("", "\n") and after.isalpha() and self.list_markers >= 2:
             chars = ("", NBSP)
+        elif k - i == 2 and before and before in ".,;:" and after.isalpha():
+            # ``Shore.??She``: a closing and an opening quote never touch; a space and a quote
+            self.set(i, NBSP, "non-breaking space")
+            return True
         else:
             return False
         for j, ch in enumerate(chars, start=i):
@@ -707,8 +722,9 @@ class _Restorer:
             self.set(i, APOS, "apostrophe")  # the 1990’s
         elif L.isdigit() and _UNIT.match(text, i + 1):
             self.set(i, NBSP, "non-breaking space")  # "$30?million", "8?percent"
-        elif R.isalpha() or (L.isalpha() and R.isdigit()):
-            # "from?2010", "25?suspicious": a number and a word, joined as the text joins words
+        elif R.isalpha() or (L.isalpha() and R.isdigit()) or (R in "@(" and text[i + 2 : i + 3].isalnum()):
+            # "from?2010", "25?suspicious": a number and a word, joined as the text joins words;
+            # so are a word and a handle or a parenthesis ("on Twitter?@name", "producers?(e.g.")
             if self.style.word_gap == NBSP:
                 self.set(i, NBSP, "non-breaking space")
             else:
@@ -766,8 +782,14 @@ class _Restorer:
     def _after_punctuation(self, i: int, L: str, R: str) -> None:
         """``rights,? Smith`` (a closing quote), ``crowd,?one`` (a non-breaking space)."""
         fffd = self.lost == FFFD
+        if L == ")" and R.isalpha() and self.style.word_gap == NBSP and not fffd:
+            self.set(i, NBSP, "non-breaking space")  # "(for subsistence)?were"
+            return
         if L == ")" and not self.stack and not fffd:
             return  # "(as he put it)? Then" is a real question
+        if L == ":" and R == " " and not self.stack:
+            self.set(i, NBSP, "non-breaking space")  # "Note:? This": no quote closes at a colon
+            return
         if R.isalpha() and L in ",;":
             self.set(i, NBSP, "non-breaking space")  # no quote or question follows a comma unspaced
         elif R.isalpha() and L in ".!?:" and self.style.word_gap == NBSP and not fffd:
