@@ -86,3 +86,29 @@ def test_handles_parentheses_and_colons_joined_as_the_text_joins_words():
     out = restore_lost_characters(text)
     assert f"Twitter{NBSP}@SomeDesk" in out and f"producers{NBSP}(farmers" in out
     assert f"Note:{NBSP} This" in out
+
+
+def test_a_spaced_hole_before_lowercase_is_a_lost_dash_even_in_typed_text():
+    # apostrophes typed in ASCII, two dashes lost: the one before "insist" shows the loss,
+    # and the one before "Russia" is then a dash too, not a question
+    text = "It's agreed. The nations at the talks ? Russia, China and France ? insist on a vote."
+    out = restore_lost_characters(text)
+    assert "talks — Russia" in out and "France — insist" in out
+
+
+def test_a_comma_glued_to_a_word_by_a_hole_shows_the_loss():
+    text = "It was sent to Bosnia,?Estonia, Ghana,?Kuwait and the?Office of the Chairman."
+    out = restore_lost_characters(text)
+    assert f"Bosnia,{NBSP}Estonia" in out and f"Ghana,{NBSP}Kuwait" in out
+
+
+def test_no_plural_possessive_where_the_writer_typed_apostrophes_right_there():
+    # a reply quoted into a thread whose other post lost its apostrophes
+    text = "The video won?t work. Same id? No errors? link I'm not sure what to think, it's odd."
+    assert "No errors? link I'm" in restore_lost_characters(text)
+
+
+def test_a_spaced_question_mark_ending_a_question_is_kept():
+    text = "It?s late. PILGER : Didn?t the bank supply a list? ? ASSANGE : Yes, and the list ? long ? was ready."
+    out = restore_lost_characters(text)
+    assert "list… ? ASSANGE" in out or "list? ? ASSANGE" in out

@@ -131,6 +131,8 @@ def looks_lossy(text: str) -> bool:
                 # "See ? Slightly" in tokenised text, "insane ? Surely" in typed text
                 # (apostrophes in ASCII): question marks, not dashes
                 at_line_start = i == 0 or text[i - 1] == "\n"
+                if not tokenised and _spaced_dash_before_lowercase(text, i):
+                    return True  # "at the talks ? insist on": no question goes on in lowercase
                 question = tokenised or (typed and text[i + 2 : i + 3].isupper())
                 kind = "weak" if at_line_start or not question else None
             weak += kind == "weak"
@@ -138,6 +140,17 @@ def looks_lossy(text: str) -> bool:
                 return True
         i = text.find("?", i + 1)
     return False
+
+
+# a plain lowercase word (not the "pic" of pic.twitter.com), as a whole token
+_PLAIN_LOWER_WORD = re.compile(r"[a-z]+(?:[,;:!)]|\.(?!\w))?(?=\s|$)")
+
+
+def _spaced_dash_before_lowercase(text: str, i: int) -> bool:
+    """Is the spaced hole at ``i`` between a word and a plain lowercase word (``Germany ?
+    insist on``)?  Outside tokenised text a question mark is not spaced before the sentence
+    goes on in lowercase: the hole is a lost dash."""
+    return text[i - 2 : i - 1].isalnum() and _PLAIN_LOWER_WORD.match(text, i + 2) is not None
 
 
 def _is_ascii_letter(c: str) -> bool:
@@ -156,6 +169,8 @@ def _hole_kind(text: str, i: int) -> str | None:
         if _TOKEN_SUFFIX.match(text, i + 1):
             return "strong"  # tokenised possessive or contraction: "Senate ?s plenary"
         return "weak"  # opening quote: " ?We"
+    if before == "," and _is_ascii_letter(after):
+        return "strong"  # "Herzegovina,?Estonia": no question mark follows a comma
     if "a" <= before <= "z" and "a" <= after <= "z":
         return "weak"  # inside a word, or a dash between words
     if before and before in ".,!" and (after == "" or after.isspace()):
@@ -394,6 +409,8 @@ _MONEY = re.compile(
 _ATTRIBUTION = re.compile(
     r"\s+(?:(?:he|she|they|we|I|[A-Z][a-z]+)\s+)?(?:said|says|added|adds|asked|asks|told|wrote|writes|explained)\b"
 )
+# "a few words away": how close the writer's own typing of an apostrophe must be to tell
+_NEARBY = 80
 # holes read ahead in a paragraph to pair its quotes (bounded: linear in a long paragraph)
 _QUOTE_LOOKAHEAD = 64
 _QUERY = re.compile(r"\w{1,30}=")
@@ -653,6 +670,17 @@ class _Restorer:
         return True
 
     @functools.cached_property
+    def spaced_dashes(self) -> bool:
+        """Does the text show a spaced dash it lost (``Germany ? insist``)?  Then its other
+        spaced holes are dashes too, even in typed text and before a capital."""
+        if self.tokenised:
+            return False
+        return any(
+            self.text[j - 1 : j] == " " and self.text[j + 1 : j + 2] == " " and _spaced_dash_before_lowercase(self.text, j)
+            for j in self.holes[:5000]
+        )
+
+    @functools.cached_property
     def list_markers(self) -> int:
         """Lines opening with two holes and a word (``??Trump said``): a bullet and its space."""
         lost = re.escape(self.lost)
@@ -852,8 +880,11 @@ class _Restorer:
                 return
         if (self.tokenised and not line_start) or self._next_to_link(i):
             return  # "See ? Slightly": tokenised text spaces its question marks
-        if self.lost == "?" and self.typed and not line_start and text[i + 2 : i + 3].isupper():
+        if self.lost == "?" and self.typed and not line_start and text[i + 2 : i + 3].isupper() and (
+                not self.spaced_dashes):
             return  # "insane ? Surely": typed text, a question and the next sentence
+        if self.lost == "?" and not line_start and text[i + 2 : i + 3].isupper() and self._sentence_asks(i):
+            return  # "Didn?t Citybank supply a list? ? ASSANGE :": the sentence asks
         nl = text.find("\n", i)
         rest = text[i + 2 : nl if nl >= 0 else len(text)]
         if line_start and re.match(r"(?:19|20)\d\d\b", rest):
@@ -864,6 +895,23 @@ class _Restorer:
             self.set(i, ELLIPSIS, "ellipsis")
         else:
             self.set(i, self.style.spaced_dash, "dash")
+
+    def _sentence_asks(self, i: int) -> bool:
+        """Does the sentence ending at ``i`` open with a question word or an auxiliary
+        (``Didn?t he…``, ``Why would…``)?  Lost characters right before ``i`` belong to it."""
+        j = i
+        while j > 0 and i - j < _MAX_WORD and self.text[j - 1] in (" ", self.lost):
+            j -= 1
+        start = max(0, j - 200)
+        window = self.text[start:j]
+        boundary = max(window.rfind(c) for c in ".!:;\n")
+        if boundary < 0 and start > 0:
+            return False  # no sentence start in sight
+        first = _WORD.search(window, boundary + 1)
+        if first is None:
+            return False
+        word = first.group(0).lower()
+        return word in _QUESTION_WORDS or word in _AUXILIARIES
 
     def _may_close_later(self, i: int) -> bool:
         """Could a later hole of the paragraph close a quote opened at ``i``
@@ -916,12 +964,33 @@ class _Restorer:
         return before.isalpha() and before.islower() and after.isalpha() and after.islower()
 
     def _plural_possessive(self, i: int, R: str) -> bool:
-        """``players? union``: a word in -s, a hole, and a lowercase word."""
+        """``players? union``: a word in -s, a hole, and a lowercase word, where the
+        apostrophes written nearest were lost too (not typed in ASCII, as in a reply
+        quoted into a forum thread: ``No errors? link I'm``)."""
         lost = self.lost
         a, _ = _word_around(self.text, i, lost)
         nxt = self.text[i + 2 : i + 4] if R == " " else ""
-        return self.text[a:i].endswith("s") and self._next_is_word(i + 2) and (
-            nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha()))
+        return (self.text[a:i].endswith("s") and self._next_is_word(i + 2) and (
+            nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())) and not self._typed_nearby(i))
+
+    @functools.cached_property
+    def _apostrophes(self) -> tuple[list[int], list[int]]:
+        """Where the text typed its apostrophes in ASCII, and where it lost them."""
+        typed = [m.start() for m in _ASCII_APOSTROPHE.finditer(self.text, 0, _STYLE_SAMPLE)]
+        lost = [j for j in self.holes[:5000] if j > 0 and _is_ascii_letter(self.text[j - 1])
+                and _CONTRACTION_TAIL.match(self.text, j + 1)]
+        return typed, lost
+
+    def _typed_nearby(self, i: int) -> bool:
+        """Is the apostrophe nearest to ``i`` typed in ASCII, a few words away?"""
+        typed, lost = self._apostrophes
+        if not typed:
+            return False
+        def distance(positions: list[int]) -> int:
+            k = bisect.bisect_left(positions, i)
+            near = [abs(positions[j] - i) for j in (k - 1, k) if 0 <= j < len(positions)]
+            return min(near, default=len(self.text) + 1)
+        return distance(typed) < min(distance(lost), _NEARBY)
 
     def _lowercase_follows(self, i: int) -> bool:
         return self.text[i + 1 : i + 2] == " " and self.text[i + 2 : i + 3].islower()
