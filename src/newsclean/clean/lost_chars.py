@@ -409,6 +409,8 @@ _MONEY = re.compile(
 _ATTRIBUTION = re.compile(
     r"\s+(?:(?:he|she|they|we|I|[A-Z][a-z]+)\s+)?(?:said|says|added|adds|asked|asks|told|wrote|writes|explained)\b"
 )
+# "[b]uild", "[Clinton] went": a word of a quotation changed by its editor
+_EDITED_WORD = re.compile(r"\[[A-Za-z]{1,20}\]")
 # "a few words away": how close the writer's own typing of an apostrophe must be to tell
 _NEARBY = 80
 # holes read ahead in a paragraph to pair its quotes (bounded: linear in a long paragraph)
@@ -849,6 +851,10 @@ class _Restorer:
             self._spaced(i, L, line_start)
         elif L == " " and R in ("", "\n", "\r") and not self.tokenised:
             self.set(i, ELLIPSIS, "ellipsis")
+        elif L == "[" and R == "]":
+            self.set(i, ELLIPSIS, "ellipsis")  # "[?]": words left out of a quote
+        elif R == "[" and L != "[" and _EDITED_WORD.match(text, i + 1):
+            self.open_quote(i)  # "she will ?[b]uild": a quote whose first letter was edited
 
     def _before_number(self, i: int, line_start: bool) -> None:
         """``?90s`` and ``in ?14.`` (apostrophes), ``?2019 AP`` at a line start (©), a
