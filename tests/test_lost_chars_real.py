@@ -115,6 +115,6 @@ def test_a_spaced_question_mark_ending_a_question_is_kept():
 
 
 def test_editorial_brackets_open_a_quote_and_mark_what_was_left_out():
-    text = "It?s in the plan, which says she will ?[b]uild a new agency? and that ?[m]any wait too long.? [?] More."
+    text = "It?s in the plan: she will ?[b]uild a new agency,? it says, and ?[m]any wait too long.? [?] More."
     out = restore_lost_characters(text)
-    assert "she will “[b]uild a new agency”" in out and "“[m]any wait" in out and "[…] More" in out
+    assert "she will “[b]uild a new agency,”" in out and "“[m]any wait" in out and "[…] More" in out
