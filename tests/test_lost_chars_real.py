@@ -118,3 +118,18 @@ def test_editorial_brackets_open_a_quote_and_mark_what_was_left_out():
     text = "It?s in the plan: she will ?[b]uild a new agency,? it says, and ?[m]any wait too long.? [?] More."
     out = restore_lost_characters(text)
     assert "she will “[b]uild a new agency,”" in out and "“[m]any wait" in out and "[…] More" in out
+
+
+def test_a_site_style_learned_from_its_intact_records_picks_the_spaced_dash():
+    from newsclean.clean.lost_chars import EN, EM, HouseStyle, HouseStyleCounts
+
+    counts = HouseStyleCounts()
+    counts.add("blog.example", "The plan – if it passes – will help. Rates – and fees – rise.")
+    counts.add("paper.example", "The plan — if it passes — will help. Rates — and fees — rise.")
+    counts = counts + HouseStyleCounts()  # shards merge by addition
+    damaged = "The color of the center?s program ? and its labor ? was set, Sen. Smith said."
+    assert f"program {EM} and" in restore_lost_characters(damaged)  # American spelling: em
+    blog = counts.style("blog.example")
+    assert blog == HouseStyle(EN) and counts.style("paper.example") == HouseStyle(EM)
+    assert f"program {EN} and its labor {EN} was" in restore_lost_characters(damaged, blog)
+    assert counts.style("unknown.example") == HouseStyle()  # no record tells: the text decides

@@ -33,7 +33,8 @@ import bisect
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from ..edits import Edit, Replacement, apply_replacements
 from . import wordlist
@@ -215,7 +216,61 @@ _CURRENCY_NAMES = re.compile(
 )
 
 
-def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
+@dataclass(frozen=True, slots=True)
+class HouseStyle:
+    """What a site's intact records show of its typesetting, for restoring its damaged
+    ones: the spaced dash it sets (`` – `` or `` — ``), None when they do not tell.  A
+    text alone rarely tells (both dashes stand in the same places); a site sets one."""
+
+    spaced_dash: str | None = None
+
+    @classmethod
+    def learn(cls, texts: Iterable[str]) -> HouseStyle:
+        """The style of a site from some of its texts.
+
+        >>> HouseStyle.learn(["a – b – c", "d – e"]).spaced_dash == EN
+        True
+        >>> HouseStyle.learn(["a – b", "c — d"]).spaced_dash is None
+        True
+        """
+        counts = HouseStyleCounts()
+        for text in texts:
+            counts.add("", text)
+        return counts.style("")
+
+
+_SPACED_DASH = re.compile(f"(?<=\\S) ([{EN}{EM}]) (?=\\S)")
+_MIN_DASHES, _MIN_SHARE = 3, 0.75  # a site's style: three dashes at least, three in four alike
+
+
+@dataclass
+class HouseStyleCounts:
+    """Spaced dashes counted per site over a corpus (one pass, mergeable with ``+``),
+    for :meth:`style`.  A damaged text adds nothing: its dashes are holes."""
+
+    dashes: dict[str, Counter] = field(default_factory=dict)
+
+    def add(self, site: str, text: str) -> None:
+        found = Counter(m.group(1) for m in _SPACED_DASH.finditer(text, 0, _STYLE_SAMPLE))
+        if found:
+            self.dashes.setdefault(site, Counter()).update(found)
+
+    def __add__(self, other: HouseStyleCounts) -> HouseStyleCounts:
+        out = HouseStyleCounts({site: Counter(c) for site, c in self.dashes.items()})
+        for site, c in other.dashes.items():
+            out.dashes.setdefault(site, Counter()).update(c)
+        return out
+
+    def style(self, site: str) -> HouseStyle:
+        found = self.dashes.get(site, Counter())
+        total = sum(found.values())
+        for dash in (EN, EM):
+            if total >= _MIN_DASHES and found[dash] >= _MIN_SHARE * total:
+                return HouseStyle(dash)
+        return HouseStyle()
+
+
+def _doc_style(text: str, holes: list[int], lossy_char: str, house: HouseStyle | None = None) -> _Style:
     text = text[:_STYLE_SAMPLE]
     holes = holes[: bisect.bisect_left(holes, len(text))][:5000]
     evidence = dict.fromkeys(("british", "american", "pounds", "euros"), 0)
@@ -229,6 +284,8 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     # who type dashes by hand type em dashes.  Without such evidence, en.
     typed = len(_ASCII_APOSTROPHE.findall(text)) > _apostrophe_holes(text, holes)
     spaced = EM if (american - british >= 2 or typed) else EN
+    if house is not None and house.spaced_dash:
+        spaced = house.spaced_dash  # what the site's own records set, over a guess
     return _Style(spaced, _word_gap(text, holes))
 
 
@@ -434,8 +491,9 @@ def _inside_a_word(left: str, right: str) -> bool:
 
 
 class _Restorer:
-    def __init__(self, text: str, lost: str, holes: list[int], wrapped: bool):
+    def __init__(self, text: str, lost: str, holes: list[int], wrapped: bool, house: HouseStyle | None = None):
         self.text = text
+        self.house = house
         self.lost = lost
         self.lang = detect_language(text)
         self.holes = holes
@@ -467,7 +525,7 @@ class _Restorer:
     def style(self) -> _Style:
         # Computed on first need: most holes are apostrophes and quotes.
         if self._style is None:
-            self._style = _doc_style(self.text, self.holes, self.lost)
+            self._style = _doc_style(self.text, self.holes, self.lost, self.house)
         return self._style
 
     # -- helpers
@@ -1059,7 +1117,7 @@ def _is_wrapped(text: str) -> bool:
     return bool(lengths) and max(lengths) <= 120 and sum(n >= 50 for n in lengths) >= 0.5 * len(lengths)
 
 
-def _restore(text: str, lost: str) -> list[Replacement]:
+def _restore(text: str, lost: str, house: HouseStyle | None = None) -> list[Replacement]:
     holes = _holes(text, lost)
     if lost == "?":
         if "/" in text or "=" in text or "www" in text:
@@ -1069,14 +1127,16 @@ def _restore(text: str, lost: str) -> list[Replacement]:
         holes = _drop_crowded(text, lost, holes)
     if not holes:
         return []
-    r = _Restorer(text, lost, holes, _is_wrapped(text))
+    r = _Restorer(text, lost, holes, _is_wrapped(text), house)
     for i in holes:
         r.restore(i)
     return [Replacement(i, i + 1, ch, what) for i, (ch, what) in sorted(r.out.items())]
 
 
-def restore_lost_characters_and_explain(text: str) -> tuple[str, list[Edit]]:
-    """Restore characters lost to ``?`` or U+FFFD, and say which and why.
+def restore_lost_characters_and_explain(text: str, house_style: HouseStyle | None = None) -> tuple[str, list[Edit]]:
+    """Restore characters lost to ``?`` or U+FFFD, and say which and why.  A
+    ``house_style`` learned from the site's intact records (:class:`HouseStyleCounts`)
+    decides what the text alone cannot: which spaced dash it lost.
 
     >>> restore_lost_characters_and_explain("?We will not,? Smith said. Microsoft?s view?")[0]
     '“We will not,” Smith said. Microsoft’s view?'
@@ -1085,15 +1145,15 @@ def restore_lost_characters_and_explain(text: str) -> tuple[str, list[Edit]]:
     """
     reps: list[Replacement] = []
     if FFFD in text:
-        reps += _restore(text, FFFD)
+        reps += _restore(text, FFFD, house_style)
     if "?" in text and looks_lossy(text):
-        reps += _restore(text, "?")
+        reps += _restore(text, "?", house_style)
     if not reps:
         return text, []
     return apply_replacements(text, STAGE, reps)
 
 
-def restore_lost_characters(text: str) -> str:
+def restore_lost_characters(text: str, house_style: HouseStyle | None = None) -> str:
     """Restore characters lost to ``?`` or U+FFFD.
 
     >>> restore_lost_characters("the company?s ?national law? ? and the caf?")
@@ -1101,4 +1161,4 @@ def restore_lost_characters(text: str) -> str:
     >>> restore_lost_characters("the 1990\\ufffd2000 period")
     'the 1990–2000 period'
     """
-    return restore_lost_characters_and_explain(text)[0]
+    return restore_lost_characters_and_explain(text, house_style)[0]
