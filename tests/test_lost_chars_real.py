@@ -133,3 +133,9 @@ def test_a_site_style_learned_from_its_intact_records_picks_the_spaced_dash():
     assert blog == HouseStyle(EN) and counts.style("paper.example") == HouseStyle(EM)
     assert f"program {EN} and its labor {EN} was" in restore_lost_characters(damaged, blog)
     assert counts.style("unknown.example") == HouseStyle()  # no record tells: the text decides
+
+
+def test_runs_of_replacement_characters_are_not_read_by_shape():
+    # U+FFFD may stand for each byte of one character: three of them may be one dash
+    out = restore_lost_characters("The rules\ufffd\ufffd\ufffdand the platform\ufffd\ufffd\ufffdare set. It\ufffds late.")
+    assert NBSP not in out

@@ -670,7 +670,8 @@ class _Restorer:
         if self.last_hole < 0 or "\n\n" in between or (not self.wrapped and "\n" in between):
             self.stack.clear()
         self.last_hole = i
-        if R == self.lost and L != self.lost and self._hole_run(i):
+        # U+FFFD may stand for each byte of one character: only runs of "?" are read by shape
+        if R == self.lost == "?" and L != self.lost and self._hole_run(i):
             return
         if self.lost == "?" and not self.stack and text.startswith("???", i) and L != "":
             # "sign up???": a question, loudly; a run only closes quotes that are open
