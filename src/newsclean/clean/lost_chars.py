@@ -204,12 +204,6 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
-@dataclass(slots=True)
-class _Style:
-    spaced_dash: str  # "—" (American) or "–" (British and European)
-    word_gap: str  # unspaced "?" between words: em dash or a non-breaking space
-
-
 _STYLE_SAMPLE = 300_000  # house style is a property of the text: a sample of it decides
 _CURRENCY_NAMES = re.compile(
     r"\b(?:(?P<pounds>pounds?|sterling|pence|gbp)|(?P<euros>euros?|eurozone|eur))\b", re.IGNORECASE
@@ -270,9 +264,17 @@ class HouseStyleCounts:
         return HouseStyle()
 
 
-def _doc_style(text: str, holes: list[int], lossy_char: str, house: HouseStyle | None = None) -> _Style:
+def _sampled(text: str, holes: list[int]) -> tuple[str, list[int]]:
+    """House style is a property of the text: a sample of it decides."""
     text = text[:_STYLE_SAMPLE]
-    holes = holes[: bisect.bisect_left(holes, len(text))][:5000]
+    return text, holes[: bisect.bisect_left(holes, len(text))][:5000]
+
+
+def _spaced_dash(text: str, holes: list[int], house: HouseStyle | None = None) -> str:
+    """The dash a spaced hole stands for: what the site sets, else the text's evidence."""
+    if house is not None and house.spaced_dash:
+        return house.spaced_dash  # what the site's own records set, over a guess
+    text, holes = _sampled(text, holes)
     evidence = dict.fromkeys(("british", "american", "pounds", "euros"), 0)
     for m in _STYLE_EVIDENCE.finditer(text):
         evidence[m.lastgroup] += 1  # type: ignore[index]
@@ -283,10 +285,7 @@ def _doc_style(text: str, holes: list[int], lossy_char: str, house: HouseStyle |
     # apostrophes survived as ASCII was typed without a typographer, and people
     # who type dashes by hand type em dashes.  Without such evidence, en.
     typed = len(_ASCII_APOSTROPHE.findall(text)) > _apostrophe_holes(text, holes)
-    spaced = EM if (american - british >= 2 or typed) else EN
-    if house is not None and house.spaced_dash:
-        spaced = house.spaced_dash  # what the site's own records set, over a guess
-    return _Style(spaced, _word_gap(text, holes))
+    return EM if (american - british >= 2 or typed) else EN
 
 
 def _currency(text: str) -> tuple[str, bool]:
@@ -498,7 +497,6 @@ class _Restorer:
         self.lang = detect_language(text)
         self.holes = holes
         self.wrapped = wrapped
-        self._style: _Style | None = None
         self.out: dict[int, tuple[str, str]] = {}  # position -> (char, what)
         self.stack: list[str] = []  # open quotes in the current paragraph
         self.word_done: set[int] = set()
@@ -521,12 +519,14 @@ class _Restorer:
     def two_spaces(self) -> bool:
         return _two_spaces(self.text[:_STYLE_SAMPLE], self.holes[:5000])
 
-    @property
-    def style(self) -> _Style:
-        # Computed on first need: most holes are apostrophes and quotes.
-        if self._style is None:
-            self._style = _doc_style(self.text, self.holes, self.lost, self.house)
-        return self._style
+    # Each computed on first need, apart: most holes are apostrophes and quotes.
+    @functools.cached_property
+    def spaced_dash(self) -> str:
+        return _spaced_dash(self.text, self.holes, self.house)
+
+    @functools.cached_property
+    def word_gap(self) -> str:
+        return _word_gap(*_sampled(self.text, self.holes))
 
     # -- helpers
     def char_before(self, i: int) -> str:
@@ -712,10 +712,10 @@ class _Restorer:
         before = text[i - 1] if i else ""
         after = text[k] if k < len(text) else ""
         if k - i == 3 and before.isalnum() and after.isalpha():
-            chars: tuple[str, ...] = (NBSP, self.style.spaced_dash, NBSP)
+            chars: tuple[str, ...] = (NBSP, self.spaced_dash, NBSP)
         elif k - i == 2 and before in (" ", "\t") and text[i - 2 : i - 1].isalnum() and after.islower():
             # after a word, not after a comma (``as he put it, ??a fixer``: “‘)
-            chars = (self.style.spaced_dash, NBSP)
+            chars = (self.spaced_dash, NBSP)
         elif k - i == 2 and before in ("", "\n") and after.isalpha() and self.list_markers >= 2:
             chars = ("", NBSP)
         elif k - i == 2 and before and before in ".,;:" and after.isalpha():
@@ -793,7 +793,7 @@ class _Restorer:
         elif left.islower() and left not in _FUNCTION_WORDS and right.lower() in _SENTENCE_OPENERS and (
                 right[0].isupper()):
             return  # "in doubt?As a former senator": a question, then the next sentence
-        elif left.lower() in _FUNCTION_WORDS or left == "I" or self.style.word_gap == NBSP:
+        elif left.lower() in _FUNCTION_WORDS or left == "I" or self.word_gap == NBSP:
             self.set(i, NBSP, "non-breaking space")  # no dash ever follows "the" or "on"
         else:
             self.set(i, EM, "dash")
@@ -814,7 +814,7 @@ class _Restorer:
         elif R.isalpha() or (L.isalpha() and R.isdigit()) or (R in "@(" and text[i + 2 : i + 3].isalnum()):
             # "from?2010", "25?suspicious": a number and a word, joined as the text joins words;
             # so are a word and a handle or a parenthesis ("on Twitter?@name", "producers?(e.g.")
-            if self.style.word_gap == NBSP:
+            if self.word_gap == NBSP:
                 self.set(i, NBSP, "non-breaking space")
             else:
                 self.set(i, EM, "dash")
@@ -871,7 +871,7 @@ class _Restorer:
     def _after_punctuation(self, i: int, L: str, R: str) -> None:
         """``rights,? Smith`` (a closing quote), ``crowd,?one`` (a non-breaking space)."""
         fffd = self.lost == FFFD
-        if L == ")" and R.isalpha() and self.style.word_gap == NBSP and not fffd:
+        if L == ")" and R.isalpha() and self.word_gap == NBSP and not fffd:
             self.set(i, NBSP, "non-breaking space")  # "(for subsistence)?were"
             return
         if L == ")" and not self.stack and not fffd:
@@ -881,7 +881,7 @@ class _Restorer:
             return
         if R.isalpha() and L in ",;":
             self.set(i, NBSP, "non-breaking space")  # no quote or question follows a comma unspaced
-        elif R.isalpha() and L in ".!?:" and self.style.word_gap == NBSP and not fffd:
+        elif R.isalpha() and L in ".!?:" and self.word_gap == NBSP and not fffd:
             self.set(i, NBSP, "non-breaking space")
         elif R == " " and L in ".!?" and not self.stack and self.two_spaces and not fffd:
             self.set(i, NBSP, "non-breaking space")  # "right.? Mr.": two spaces after a sentence
@@ -959,7 +959,7 @@ class _Restorer:
         elif not line_start and self._ellipsis_context(i):
             self.set(i, ELLIPSIS, "ellipsis")
         else:
-            self.set(i, self.style.spaced_dash, "dash")
+            self.set(i, self.spaced_dash, "dash")
 
     def _sentence_asks(self, i: int) -> bool:
         """Does the sentence ending at ``i`` open with a question word or an auxiliary
