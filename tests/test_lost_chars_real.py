@@ -139,3 +139,13 @@ def test_runs_of_replacement_characters_are_not_read_by_shape():
     # U+FFFD may stand for each byte of one character: three of them may be one dash
     out = restore_lost_characters("The rules\ufffd\ufffd\ufffdand the platform\ufffd\ufffd\ufffdare set. It\ufffds late.")
     assert NBSP not in out
+
+
+def test_a_text_with_straight_quotes_loses_spaces_not_quotes():
+    text = (
+        'It\'s not some sort of "only in Washington" thing. ?The partisanship of Congress grew. '
+        'Don\'t believe it. ?We have the Congress we want, he said, a ?"bombshell."'
+    )
+    out = restore_lost_characters(text)
+    assert f"thing. {NBSP}The partisanship" in out and f"believe it. {NBSP}We have" in out
+    assert f'a {NBSP}"bombshell."' in out

@@ -697,7 +697,7 @@ class _Restorer:
         mark precedes an opening quote unspaced.  It is a non-breaking space."""
         text = self.text
         if R == '"':
-            return text[i + 2 : i + 3].isalpha() and (L.isalnum() or L in ".,:;")
+            return text[i + 2 : i + 3].isalpha() and (L.isalnum() or L in ".,:; ")
         return L == '"' and R.isalpha() and text[i - 2 : i - 1] in (".", ",", "!", "?")
 
     def _hole_run(self, i: int) -> bool:
@@ -729,6 +729,24 @@ class _Restorer:
                 self.set(j, ch, "non-breaking space" if ch == NBSP else "dash")
             self.word_done.add(j)
         return True
+
+    @functools.cached_property
+    def straight_quotes(self) -> bool:
+        """Did the text type its quotes and apostrophes straight, losing none of its
+        apostrophes (``"only in Washington"``, ``it's``)?"""
+        return self.typed and self.text.count('"', 0, _STYLE_SAMPLE) >= 2
+
+    def _closes_ahead(self, i: int) -> bool:
+        """Is there a hole after ``i`` in its paragraph shaped like a closing quote?"""
+        end = self.paragraph_end(i)
+        n = bisect.bisect_right(self.holes, i)
+        for j in self.holes[n : n + _QUOTE_LOOKAHEAD]:
+            if j >= end:
+                break
+            before, after = self.text[j - 1], self.text[j + 1 : j + 2]
+            if (before.isalnum() or before in ".,!?") and (after == "" or not after.isalnum()):
+                return True
+        return False
 
     @functools.cached_property
     def spaced_dashes(self) -> bool:
@@ -902,6 +920,9 @@ class _Restorer:
             bare = text[i + 1 : b].replace(lost, "")
             if text[i + 1 : b].lower() in _ELISIONS:
                 self.set(i, APOS, "apostrophe")
+            elif R.isalpha() and L == " " and self.straight_quotes and not self._closes_ahead(i):
+                # a text that typed its quotes straight: a hole no later hole closes is a space
+                self.set(i, NBSP, "non-breaking space")
             elif not (R.isalpha() and (self.lang != "en" or wordlist.zipf(bare) < 1.0) and self.try_accent(i)):
                 self.open_quote(i)
         elif R.isdigit():
