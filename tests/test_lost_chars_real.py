@@ -149,3 +149,8 @@ def test_a_text_with_straight_quotes_loses_spaces_not_quotes():
     out = restore_lost_characters(text)
     assert f"thing. {NBSP}The partisanship" in out and f"believe it. {NBSP}We have" in out
     assert f'a {NBSP}"bombshell."' in out
+
+
+def test_a_range_of_percentages_and_a_dropped_g_inside_a_quote():
+    out = restore_lost_characters("It?s regularly 97%?98%, he said. After ?Takin? It to the Streets,? they left.")
+    assert "97%–98%" in out and "“Takin’ It to the Streets,”" in out

@@ -682,6 +682,8 @@ class _Restorer:
             return
         if self._next_to_straight_quote(i, L, R):
             self.set(i, NBSP, "non-breaking space")
+        elif L == "%" and R.isdigit() and text[i - 2 : i - 1].isdigit():
+            self.set(i, EN, "en dash")  # "97%?98%": a range
         elif L.isalpha() and R.isalpha():
             self._between_letters(i)
         elif L.isalpha() or L.isdigit():
@@ -870,6 +872,8 @@ class _Restorer:
                 self.close_quote(i)
             elif L.isalpha() and self._plural_possessive(i, R):
                 self.set(i, APOS, "apostrophe")  # “…receiving veterans’ health care,” the plan says
+            elif L.isalpha() and self._dropped_g(text[_word_around(text, i, lost)[0] : i]):
+                self.set(i, APOS, "apostrophe")  # “Takin’ It to the Streets,” the song
             return
         if R and R in ",;:.":
             self.close_quote(i)
