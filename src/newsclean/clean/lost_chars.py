@@ -872,15 +872,14 @@ class _Restorer:
                 self.close_quote(i)
             elif L.isalpha() and self._plural_possessive(i, R):
                 self.set(i, APOS, "apostrophe")  # “…receiving veterans’ health care,” the plan says
-            elif L.isalpha() and self._dropped_g(text[_word_around(text, i, lost)[0] : i]):
+            elif L.isalpha() and self._letters_before(i).lower().endswith("in") and self._dropped_g(self._letters_before(i)):
                 self.set(i, APOS, "apostrophe")  # “Takin’ It to the Streets,” the song
             return
         if R and R in ",;:.":
             self.close_quote(i)
             return
         if L.isalpha() and not self.typed:
-            a, b = _word_around(text, i, lost)
-            word = text[a:i]
+            word = self._letters_before(i)
             if word.lower().endswith("in") and self._dropped_g(word):
                 self.set(i, APOS, "apostrophe")  # a dropped g: Takin’ It to the Streets
                 return
@@ -1081,6 +1080,12 @@ class _Restorer:
             near = [abs(positions[j] - i) for j in (k - 1, k) if 0 <= j < len(positions)]
             return min(near, default=len(self.text) + 1)
         return distance(typed) < min(distance(lost), _NEARBY)
+
+    def _letters_before(self, i: int) -> str:
+        j = i
+        while j > 0 and i - j < _MAX_WORD and self.text[j - 1].isalpha():
+            j -= 1
+        return self.text[j:i]
 
     def _lowercase_follows(self, i: int) -> bool:
         return self.text[i + 1 : i + 2] == " " and self.text[i + 2 : i + 3].islower()
