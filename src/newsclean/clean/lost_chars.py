@@ -475,6 +475,15 @@ _QUERY = re.compile(r"\w{1,30}=")
 _LINK_TOKEN = re.compile(r"://|^www\.|\.(?:com|org|net|co)/|pic\.twitter\.com|^t\.co/")
 
 
+def _surely_closes(before: str, after: str, lost: str) -> bool:
+    """Is a hole between ``before`` and ``after`` a closing quote: after punctuation
+    (``in,?`` ``here??``) or before it (``news?,``)?  A hole between a word and a space
+    may be a question or an apostrophe."""
+    if before in ".,!?;:" or before == lost:
+        return after == "" or after.isspace() or after in ".,;:)]" + lost
+    return before.isalnum() and after != "" and after in ".,;:)]"
+
+
 def _inside_a_word(left: str, right: str) -> bool:
     """Are the letters on both sides of a hole one word (``c?mon``, ``Qur?an``,
     ``Mu?awiyah``) rather than two (``Today?show``, ``or?serfdom``)?  One side is
@@ -591,11 +600,7 @@ class _Restorer:
             before, after = text[j - 1], text[j + 1 : j + 2]
             if (before.isspace() or before in "([") and (after.isalnum() or after in ("[", lost)):
                 depth += 1
-            elif (before in ".,!?;:" or before == lost) and (after == "" or after.isspace() or after in ".,;:)]" + lost) or (
-                before.isalnum() and after and after in ".,;:)]"
-            ):
-                # a closing quote after punctuation (``in,?`` ``here??``) or before it (``news?,``);
-                # a hole between a word and a space may be a question or an apostrophe
+            elif _surely_closes(before, after, lost):
                 depth -= 1
                 if depth == 1 and _ATTRIBUTION.match(text, j + 1):
                     return False  # “…,” he said: a quote of its own, not one inside another
@@ -756,8 +761,9 @@ class _Restorer:
         spaced holes are dashes too, even in typed text and before a capital."""
         if self.tokenised:
             return False
+        text = self.text
         return any(
-            self.text[j - 1 : j] == " " and self.text[j + 1 : j + 2] == " " and _spaced_dash_before_lowercase(self.text, j)
+            text[j - 1 : j] == " " and text[j + 1 : j + 2] == " " and _spaced_dash_before_lowercase(text, j)
             for j in self.holes[:5000]
         )
 
@@ -872,15 +878,14 @@ class _Restorer:
                 self.close_quote(i)
             elif L.isalpha() and self._plural_possessive(i, R):
                 self.set(i, APOS, "apostrophe")  # “…receiving veterans’ health care,” the plan says
-            elif L.isalpha() and self._letters_before(i).lower().endswith("in") and self._dropped_g(self._letters_before(i)):
+            elif L.isalpha() and self._dropped_g_before(i):
                 self.set(i, APOS, "apostrophe")  # “Takin’ It to the Streets,” the song
             return
         if R and R in ",;:.":
             self.close_quote(i)
             return
         if L.isalpha() and not self.typed:
-            word = self._letters_before(i)
-            if word.lower().endswith("in") and self._dropped_g(word):
+            if self._dropped_g_before(i):
                 self.set(i, APOS, "apostrophe")  # a dropped g: Takin’ It to the Streets
                 return
             if self._plural_possessive(i, R):
@@ -1081,11 +1086,13 @@ class _Restorer:
             return min(near, default=len(self.text) + 1)
         return distance(typed) < min(distance(lost), _NEARBY)
 
-    def _letters_before(self, i: int) -> str:
+    def _dropped_g_before(self, i: int) -> bool:
+        """Is the word right before the hole one with its g dropped (``Takin``)?"""
         j = i
         while j > 0 and i - j < _MAX_WORD and self.text[j - 1].isalpha():
             j -= 1
-        return self.text[j:i]
+        word = self.text[j:i]
+        return word.lower().endswith("in") and self._dropped_g(word)
 
     def _lowercase_follows(self, i: int) -> bool:
         return self.text[i + 1 : i + 2] == " " and self.text[i + 2 : i + 3].islower()
