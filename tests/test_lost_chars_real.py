@@ -2,6 +2,8 @@
 scrapes whose non-ASCII characters were turned into ``?`` (fixtures written here)."""
 from __future__ import annotations
 
+import pytest
+
 from newsclean.clean.lost_chars import restore_lost_characters
 
 NBSP = "\u00a0"
@@ -154,3 +156,18 @@ def test_a_text_with_straight_quotes_loses_spaces_not_quotes():
 def test_a_range_of_percentages_and_a_dropped_g_inside_a_quote():
     out = restore_lost_characters("It?s regularly 97%?98%, he said. After ?Takin? It to the Streets,? they left.")
     assert "97%–98%" in out and "“Takin’ It to the Streets,”" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'He asked "Why?" and left. "Really?" she said, "are you sure?"',
+        "Charts: the comedy Shall We Dance? at number two, and Who is Sylvia? by Edward Albee.",
+        "Muffin the Mule perhaps ? After all, grannies are fond of him. Is it over? Yes.",
+        "Did they go? They did. (Was it late?) It was: 97% of them, in 2016? No, 2015.",
+        "“Are you in?” he asked. ‘Yes,’ she said. “Is it “fake news”?” Who knows?",
+        "See www.example.com/page?id=3 and story?id=9, or https://t.co/x?y ? pic.twitter.com/z",
+    ],
+)
+def test_clean_text_with_question_marks_is_unchanged(text):
+    assert restore_lost_characters(text) == text

@@ -12,12 +12,23 @@ cannot help (its issue #83): the bytes are gone.  The context usually is not:
 * ``1990?2000``                            -> en dash between numbers
 * ``caf?``, ``Weizs?cker``                 -> accented letters, from a word list
 * ``has?vehemently defended?as``           -> non-breaking spaces left around links
+* ``rules???and``, ``rise ??and``          -> a spaced dash set with non-breaking spaces
+* ``?He said, ?Is it?? I left.??``        -> “ ‘ ’ ”: quotes read as brackets, nested
+
+The text's own typing is evidence too: a text that typed its quotes straight
+(``"only in Washington"``) lost spaces, not quotes (``report.?"This``); a spaced
+hole before a lowercase word (``Germany ? insist``) shows a lost dash, and then the
+text's other spaced holes are dashes; an apostrophe typed in ASCII a few words away
+(``No errors? link I'm``) leaves a plural possessive undecided.  What a text cannot
+tell, a corpus may: :class:`HouseStyleCounts` learns a site's spaced dash from its
+intact records, an optional hint to :func:`restore_lost_characters`.
 
 A ``?`` is only ever touched in a text that shows this damage unambiguously (an
 apostrophe hole such as ``it?s``, a quote hole such as `` ?We``), and real question
 marks are kept: ``Why? Because`` stays, ``?Why?? he asked`` becomes ``“Why?” he
 asked``, ``sign up???``, a spaced `` ? `` in tokenised text (``See ?``) or in typed
-text before a capital (``insane ? Surely``) and ``story ? id=42`` stay.  U+FFFD is
+text before a capital (``insane ? Surely``), one ending a sentence that asks
+(``Didn?t he supply a list? ? ASSANGE :``) and ``story ? id=42`` stay.  U+FFFD is
 always damage, so it is restored wherever the context allows.
 
 Nothing is invented: a currency sign only where the text names that money (or its
