@@ -559,15 +559,16 @@ class _Restorer:
     def char_after(self, i: int) -> str:
         return self.text[i + 1] if i + 1 < len(self.text) else ""
 
+    @functools.cached_property
+    def _breaks(self) -> list[int]:
+        """Where paragraphs end: blank lines, and every line end in unwrapped text (found
+        once: a search per hole would be quadratic in one long paragraph)."""
+        mark = "\n\n" if self.wrapped else "\n"
+        return [m.start() for m in re.finditer(re.escape(mark), self.text)]
+
     def paragraph_end(self, i: int) -> int:
-        end = self.text.find("\n\n", i)
-        if end < 0:
-            end = len(self.text)
-        if not self.wrapped:
-            nl = self.text.find("\n", i)
-            if 0 <= nl < end:
-                end = nl
-        return end
+        k = bisect.bisect_left(self._breaks, i)
+        return self._breaks[k] if k < len(self._breaks) else len(self.text)
 
     def later_close_in_paragraph(self, i: int) -> bool:
         """Is there another closing-quote hole after ``i`` before the paragraph ends?"""
@@ -1021,8 +1022,8 @@ class _Restorer:
     def _may_close_later(self, i: int) -> bool:
         """Could a later hole of the paragraph close a quote opened at ``i``
         (``?13 Keys to the White House? have``)?  Then ``i`` is no currency sign."""
-        end = self.text.find("\n\n", i)
-        end = min(len(self.text) if end < 0 else end, i + 300)
+        end = self.text.find("\n\n", i, i + 300)  # bounded: a search to the end per hole is quadratic
+        end = min(len(self.text), i + 300) if end < 0 else end
         for n in range(bisect.bisect_right(self.holes, i), len(self.holes)):
             j = self.holes[n]
             if j >= end:
