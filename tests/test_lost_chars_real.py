@@ -173,17 +173,17 @@ def test_clean_text_with_question_marks_is_unchanged(text):
     assert restore_lost_characters(text) == text
 
 
-@pytest.mark.parametrize("unit", ["It?s ?a. ?b ", "?a, ?b. ", "it's \"a\" ?b ", "a???b ", "Didn?t a? ? B "])
+@pytest.mark.parametrize("unit", ["It?s ?a. ?b ", "it's \"a\" ?b ", "a???b "])
 def test_paragraph_reading_stays_linear_in_one_long_paragraph(unit):
     # every quote opened looks ahead in its paragraph: finding the paragraph's end must
     # not cost a search to the end of the text per hole
     import time
 
-    small, big = unit * (25_000 // len(unit)), unit * (100_000 // len(unit))
+    small, big = unit * (20_000 // len(unit)), unit * (160_000 // len(unit))
     restore_lost_characters(small)
     t0 = time.perf_counter()
     restore_lost_characters(small)
     t_small = max(time.perf_counter() - t0, 1e-3)
     t0 = time.perf_counter()
     restore_lost_characters(big)
-    assert time.perf_counter() - t0 < 12 * t_small + 0.5
+    assert time.perf_counter() - t0 < 24 * t_small + 0.5  # 8x the text: quadratic would be 64x
