@@ -16,7 +16,10 @@ Sections:
      sentence glued at a full stop ("said.The") before and after, and each glued-word
      split checked against the gold text;
   5. layout: the extraction gold's line breaks joined by cleaning (lists, tables);
-  6. boilerplate: lines learned as site boilerplate on fake_or_real_news by source file.
+  6. boilerplate: lines learned as site boilerplate on fake_or_real_news by source file;
+  7. with ``--speed-against REF`` (a git ref, e.g. main): the lost_chars stage of this
+     tree and of REF (its lost_chars.py read with ``git show``) timed on the damaged
+     texts (the real lossy set and the dev lossy sets), interleaved, medians and ratio.
 
 Skips cleanly (exit 0) without ../shared.
 """
@@ -264,6 +267,48 @@ def eval_boilerplate(records: list[dict]) -> dict:
             "removed": stats.most_common(20)}
 
 
+# ---------------------------------------------------------------- 7. speed against older code
+
+
+def lost_chars_at(ref: str):
+    """The lost_chars module as it was at git ``ref``, importable beside the current one."""
+    import importlib.util
+    import subprocess
+
+    repo = Path(__file__).resolve().parent.parent
+    source = subprocess.run(["git", "show", f"{ref}:src/newsclean/clean/lost_chars.py"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout
+    name = "newsclean.clean._lost_chars_at_ref"
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
+    module.__package__ = "newsclean.clean"
+    sys.modules[name] = module
+    exec(compile(source, f"{ref}:lost_chars.py", "exec"), module.__dict__)  # noqa: S102 - our own file
+    return module
+
+
+def eval_speed(ref: str, texts: list[str], repeat: int) -> dict:
+    import statistics
+
+    from newsclean.clean import lost_chars
+
+    old = lost_chars_at(ref)
+    stages = {"this tree": lost_chars.restore_lost_characters_and_explain,
+              ref: old.restore_lost_characters_and_explain}
+    for fn in stages.values():  # warm up: word lists, regexes
+        fn(texts[0])
+    times: dict[str, list[float]] = {k: [] for k in stages}
+    for _ in range(repeat):
+        for name, fn in stages.items():  # interleaved: the machine's noise falls on both
+            t0 = time.perf_counter()
+            for text in texts:
+                fn(text)
+            times[name].append(time.perf_counter() - t0)
+    median = {k: statistics.median(v) for k, v in times.items()}
+    return {"texts": len(texts), "chars": sum(map(len, texts)), "repeat": repeat,
+            "median_s": {k: round(v, 4) for k, v in median.items()},
+            "ratio_new_over_old": round(median["this tree"] / median[ref], 3)}
+
+
 # ----------------------------------------------------------------
 
 
@@ -302,6 +347,11 @@ def summary_rows(r: dict) -> list[tuple]:
                  "PASS" if lay["joined"] == 0 else "FAIL"))
     b = r["boilerplate"]
     rows.append(("boilerplate lines learned (fake_or_real_news)", "", str(b["lines_learned"]), "info"))
+    if "speed" in r:
+        sp = r["speed"]
+        ref = next(k for k in sp["median_s"] if k != "this tree")
+        rows.append((f"lost_chars on damaged text: time vs {ref}", "", f"{sp['median_s']['this tree']:.3f} s / "
+                     f"{sp['median_s'][ref]:.3f} s = {sp['ratio_new_over_old']:.2f}x", "info"))
     return rows
 
 
@@ -310,6 +360,8 @@ def main(argv=None) -> int:
     ap.add_argument("--shared", help="shared material dir (default: ../shared next to the repo)")
     ap.add_argument("--out", default="bench-out/real", help="where outputs go (default bench-out/real)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--speed-against", metavar="REF", help="also time the lost_chars stage against git REF")
+    ap.add_argument("--repeat", type=int, default=5, help="interleaved timing runs for --speed-against")
     a = ap.parse_args(argv)
     shared = shared_or_skip(a.shared)
     out = Path(a.out).resolve()
@@ -326,6 +378,11 @@ def main(argv=None) -> int:
         "layout": eval_layout(gold),
         "boilerplate": eval_boilerplate(records),
     }
+    if a.speed_against:
+        damaged = [r["text"] for r in real_lossy_set(records)]
+        for kind in ("ascii", "fffd"):  # the dev lossy sets, built by newsbench itself
+            damaged += [r["text"] for r in nb.build_lossy_set("dev", kind)]
+        results["speed"] = eval_speed(a.speed_against, damaged, a.repeat)
     results["wall_seconds"] = round(time.perf_counter() - t0, 1)
     print_table(summary_rows(results), ("check", "target", "measured", "verdict"))
     print(f"\nboilerplate removed: {results['boilerplate']['removed'][:10]}")

@@ -12,12 +12,23 @@ cannot help (its issue #83): the bytes are gone.  The context usually is not:
 * ``1990?2000``                            -> en dash between numbers
 * ``caf?``, ``Weizs?cker``                 -> accented letters, from a word list
 * ``has?vehemently defended?as``           -> non-breaking spaces left around links
+* ``rules???and``, ``rise ??and``          -> a spaced dash set with non-breaking spaces
+* ``?He said, ?Is it?? I left.??``        -> “ ‘ ’ ”: quotes read as brackets, nested
+
+The text's own typing is evidence too: a text that typed its quotes straight
+(``"only in Washington"``) lost spaces, not quotes (``report.?"This``); a spaced
+hole before a lowercase word (``Germany ? insist``) shows a lost dash, and then the
+text's other spaced holes are dashes; an apostrophe typed in ASCII a few words away
+(``No errors? link I'm``) leaves a plural possessive undecided.  What a text cannot
+tell, a corpus may: :class:`HouseStyleCounts` learns a site's spaced dash from its
+intact records, an optional hint to :func:`restore_lost_characters`.
 
 A ``?`` is only ever touched in a text that shows this damage unambiguously (an
 apostrophe hole such as ``it?s``, a quote hole such as `` ?We``), and real question
 marks are kept: ``Why? Because`` stays, ``?Why?? he asked`` becomes ``“Why?” he
 asked``, ``sign up???``, a spaced `` ? `` in tokenised text (``See ?``) or in typed
-text before a capital (``insane ? Surely``) and ``story ? id=42`` stay.  U+FFFD is
+text before a capital (``insane ? Surely``), one ending a sentence that asks
+(``Didn?t he supply a list? ? ASSANGE :``) and ``story ? id=42`` stay.  U+FFFD is
 always damage, so it is restored wherever the context allows.
 
 Nothing is invented: a currency sign only where the text names that money (or its
@@ -33,7 +44,8 @@ import bisect
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from ..edits import Edit, Replacement, apply_replacements
 from . import wordlist
@@ -131,6 +143,8 @@ def looks_lossy(text: str) -> bool:
                 # "See ? Slightly" in tokenised text, "insane ? Surely" in typed text
                 # (apostrophes in ASCII): question marks, not dashes
                 at_line_start = i == 0 or text[i - 1] == "\n"
+                if not tokenised and _spaced_dash_before_lowercase(text, i):
+                    return True  # "at the talks ? insist on": no question goes on in lowercase
                 question = tokenised or (typed and text[i + 2 : i + 3].isupper())
                 kind = "weak" if at_line_start or not question else None
             weak += kind == "weak"
@@ -138,6 +152,17 @@ def looks_lossy(text: str) -> bool:
                 return True
         i = text.find("?", i + 1)
     return False
+
+
+# a plain lowercase word (not the "pic" of pic.twitter.com), as a whole token
+_PLAIN_LOWER_WORD = re.compile(r"[a-z]+(?:[,;:!)]|\.(?!\w))?(?=\s|$)")
+
+
+def _spaced_dash_before_lowercase(text: str, i: int) -> bool:
+    """Is the spaced hole at ``i`` between a word and a plain lowercase word (``Germany ?
+    insist on``)?  Outside tokenised text a question mark is not spaced before the sentence
+    goes on in lowercase: the hole is a lost dash."""
+    return text[i - 2 : i - 1].isalnum() and _PLAIN_LOWER_WORD.match(text, i + 2) is not None
 
 
 def _is_ascii_letter(c: str) -> bool:
@@ -156,6 +181,8 @@ def _hole_kind(text: str, i: int) -> str | None:
         if _TOKEN_SUFFIX.match(text, i + 1):
             return "strong"  # tokenised possessive or contraction: "Senate ?s plenary"
         return "weak"  # opening quote: " ?We"
+    if before == "," and _is_ascii_letter(after):
+        return "strong"  # "Herzegovina,?Estonia": no question mark follows a comma
     if "a" <= before <= "z" and "a" <= after <= "z":
         return "weak"  # inside a word, or a dash between words
     if before and before in ".,!" and (after == "" or after.isspace()):
@@ -188,21 +215,77 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
-@dataclass(slots=True)
-class _Style:
-    spaced_dash: str  # "—" (American) or "–" (British and European)
-    word_gap: str  # unspaced "?" between words: em dash or a non-breaking space
-
-
 _STYLE_SAMPLE = 300_000  # house style is a property of the text: a sample of it decides
 _CURRENCY_NAMES = re.compile(
     r"\b(?:(?P<pounds>pounds?|sterling|pence|gbp)|(?P<euros>euros?|eurozone|eur))\b", re.IGNORECASE
 )
 
 
-def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
+@dataclass(frozen=True, slots=True)
+class HouseStyle:
+    """What a site's intact records show of its typesetting, for restoring its damaged
+    ones: the spaced dash it sets (`` – `` or `` — ``), None when they do not tell.  A
+    text alone rarely tells (both dashes stand in the same places); a site sets one."""
+
+    spaced_dash: str | None = None
+
+    @classmethod
+    def learn(cls, texts: Iterable[str]) -> HouseStyle:
+        """The style of a site from some of its texts.
+
+        >>> HouseStyle.learn(["a – b – c", "d – e"]).spaced_dash == EN
+        True
+        >>> HouseStyle.learn(["a – b", "c — d"]).spaced_dash is None
+        True
+        """
+        counts = HouseStyleCounts()
+        for text in texts:
+            counts.add("", text)
+        return counts.style("")
+
+
+_SPACED_DASH = re.compile(f"(?<=\\S) ([{EN}{EM}]) (?=\\S)")
+_MIN_DASHES, _MIN_SHARE = 3, 0.75  # a site's style: three dashes at least, three in four alike
+
+
+@dataclass
+class HouseStyleCounts:
+    """Spaced dashes counted per site over a corpus (one pass, mergeable with ``+``),
+    for :meth:`style`.  A damaged text adds nothing: its dashes are holes."""
+
+    dashes: dict[str, Counter] = field(default_factory=dict)
+
+    def add(self, site: str, text: str) -> None:
+        found = Counter(m.group(1) for m in _SPACED_DASH.finditer(text, 0, _STYLE_SAMPLE))
+        if found:
+            self.dashes.setdefault(site, Counter()).update(found)
+
+    def __add__(self, other: HouseStyleCounts) -> HouseStyleCounts:
+        out = HouseStyleCounts({site: Counter(c) for site, c in self.dashes.items()})
+        for site, c in other.dashes.items():
+            out.dashes.setdefault(site, Counter()).update(c)
+        return out
+
+    def style(self, site: str) -> HouseStyle:
+        found = self.dashes.get(site, Counter())
+        total = sum(found.values())
+        for dash in (EN, EM):
+            if total >= _MIN_DASHES and found[dash] >= _MIN_SHARE * total:
+                return HouseStyle(dash)
+        return HouseStyle()
+
+
+def _sampled(text: str, holes: list[int]) -> tuple[str, list[int]]:
+    """House style is a property of the text: a sample of it decides."""
     text = text[:_STYLE_SAMPLE]
-    holes = holes[: bisect.bisect_left(holes, len(text))][:5000]
+    return text, holes[: bisect.bisect_left(holes, len(text))][:5000]
+
+
+def _spaced_dash(text: str, holes: list[int], house: HouseStyle | None = None) -> str:
+    """The dash a spaced hole stands for: what the site sets, else the text's evidence."""
+    if house is not None and house.spaced_dash:
+        return house.spaced_dash  # what the site's own records set, over a guess
+    text, holes = _sampled(text, holes)
     evidence = dict.fromkeys(("british", "american", "pounds", "euros"), 0)
     for m in _STYLE_EVIDENCE.finditer(text):
         evidence[m.lastgroup] += 1  # type: ignore[index]
@@ -213,8 +296,7 @@ def _doc_style(text: str, holes: list[int], lossy_char: str) -> _Style:
     # apostrophes survived as ASCII was typed without a typographer, and people
     # who type dashes by hand type em dashes.  Without such evidence, en.
     typed = len(_ASCII_APOSTROPHE.findall(text)) > _apostrophe_holes(text, holes)
-    spaced = EM if (american - british >= 2 or typed) else EN
-    return _Style(spaced, _word_gap(text, holes))
+    return EM if (american - british >= 2 or typed) else EN
 
 
 def _currency(text: str) -> tuple[str, bool]:
@@ -390,8 +472,27 @@ _MONEY = re.compile(
     r"\d[\d,]*(?:\.\d+)?(?:\s?(?:m|bn|k|million|billion|trillion|thousand|a (?:month|year|week|day)|"
     r"an hour|per \w+)\b|\.\d\d\b|,\d{3}\b)"
 )
+# "…,” he said": who said it follows a quote of the writer's, not a quote inside a quote
+_ATTRIBUTION = re.compile(
+    r"\s+(?:(?:he|she|they|we|I|[A-Z][a-z]+)\s+)?(?:said|says|added|adds|asked|asks|told|wrote|writes|explained)\b"
+)
+# "[b]uild", "[Clinton] went": a word of a quotation changed by its editor
+_EDITED_WORD = re.compile(r"\[[A-Za-z]{1,20}\]")
+# "a few words away": how close the writer's own typing of an apostrophe must be to tell
+_NEARBY = 80
+# holes read ahead in a paragraph to pair its quotes (bounded: linear in a long paragraph)
+_QUOTE_LOOKAHEAD = 64
 _QUERY = re.compile(r"\w{1,30}=")
 _LINK_TOKEN = re.compile(r"://|^www\.|\.(?:com|org|net|co)/|pic\.twitter\.com|^t\.co/")
+
+
+def _surely_closes(before: str, after: str, lost: str) -> bool:
+    """Is a hole between ``before`` and ``after`` a closing quote: after punctuation
+    (``in,?`` ``here??``) or before it (``news?,``)?  A hole between a word and a space
+    may be a question or an apostrophe."""
+    if before in ".,!?;:" or before == lost:
+        return after == "" or after.isspace() or after in ".,;:)]" + lost
+    return before.isalnum() and after != "" and after in ".,;:)]"
 
 
 def _inside_a_word(left: str, right: str) -> bool:
@@ -409,13 +510,13 @@ def _inside_a_word(left: str, right: str) -> bool:
 
 
 class _Restorer:
-    def __init__(self, text: str, lost: str, holes: list[int], wrapped: bool):
+    def __init__(self, text: str, lost: str, holes: list[int], wrapped: bool, house: HouseStyle | None = None):
         self.text = text
+        self.house = house
         self.lost = lost
         self.lang = detect_language(text)
         self.holes = holes
         self.wrapped = wrapped
-        self._style: _Style | None = None
         self.out: dict[int, tuple[str, str]] = {}  # position -> (char, what)
         self.stack: list[str] = []  # open quotes in the current paragraph
         self.word_done: set[int] = set()
@@ -438,12 +539,14 @@ class _Restorer:
     def two_spaces(self) -> bool:
         return _two_spaces(self.text[:_STYLE_SAMPLE], self.holes[:5000])
 
-    @property
-    def style(self) -> _Style:
-        # Computed on first need: most holes are apostrophes and quotes.
-        if self._style is None:
-            self._style = _doc_style(self.text, self.holes, self.lost)
-        return self._style
+    # Each computed on first need, apart: most holes are apostrophes and quotes.
+    @functools.cached_property
+    def spaced_dash(self) -> str:
+        return _spaced_dash(self.text, self.holes, self.house)
+
+    @functools.cached_property
+    def word_gap(self) -> str:
+        return _word_gap(*_sampled(self.text, self.holes))
 
     # -- helpers
     def char_before(self, i: int) -> str:
@@ -456,15 +559,20 @@ class _Restorer:
     def char_after(self, i: int) -> str:
         return self.text[i + 1] if i + 1 < len(self.text) else ""
 
+    @functools.cached_property
+    def _breaks(self) -> list[int]:
+        """Where paragraphs end: blank lines, and every line end in unwrapped text (found
+        once: a search per hole would be quadratic in one long paragraph)."""
+        mark = "\n\n" if self.wrapped else "\n"
+        return [m.start() for m in re.finditer(re.escape(mark), self.text)]
+
+    def paragraph_end(self, i: int) -> int:
+        k = bisect.bisect_left(self._breaks, i)
+        return self._breaks[k] if k < len(self._breaks) else len(self.text)
+
     def later_close_in_paragraph(self, i: int) -> bool:
         """Is there another closing-quote hole after ``i`` before the paragraph ends?"""
-        end = self.text.find("\n\n", i)
-        if end < 0:
-            end = len(self.text)
-        if not self.wrapped:
-            nl = self.text.find("\n", i)
-            if 0 <= nl < end:
-                end = nl
+        end = self.paragraph_end(i)
         for n in range(bisect.bisect_right(self.holes, i), len(self.holes)):
             j = self.holes[n]
             if j >= end:
@@ -490,6 +598,28 @@ class _Restorer:
         prev = self.out[j][0] if j in self.out else self.text[j]
         return prev in ".!?\n" + RDQUO
 
+    def _closes_both_ahead(self, i: int) -> bool:
+        """Does the paragraph ahead close the quote opening at ``i`` and the one still
+        open around it (``?He said, ?Are you in?? I was afraid.??``: “ ‘ ’ ”)?  Its
+        quote holes are read as brackets: both close when the depth falls to zero."""
+        text, lost = self.text, self.lost
+        end = self.paragraph_end(i)
+        depth = 2
+        n = bisect.bisect_right(self.holes, i)
+        for j in self.holes[n : n + _QUOTE_LOOKAHEAD]:
+            if j >= end:
+                break
+            before, after = text[j - 1], text[j + 1 : j + 2]
+            if (before.isspace() or before in "([") and (after.isalnum() or after in ("[", lost)):
+                depth += 1
+            elif _surely_closes(before, after, lost):
+                depth -= 1
+                if depth == 1 and _ATTRIBUTION.match(text, j + 1):
+                    return False  # “…,” he said: a quote of its own, not one inside another
+                if depth == 0:
+                    return True
+        return False
+
     def set(self, i: int, ch: str, what: str) -> None:
         if ch in (LDQUO, LSQUO):
             self.open_at = i
@@ -505,7 +635,7 @@ class _Restorer:
             self.set(i, RDQUO, "closing quote")
 
     def open_quote(self, i: int) -> None:
-        if self.stack and self._sentence_ended_before(i):
+        if self.stack and self._sentence_ended_before(i) and not self._closes_both_ahead(i):
             self.stack.clear()  # the previous quote was left open: a new one starts
         if self.stack and self.stack[-1] == LDQUO:
             self.stack.append(LSQUO)
@@ -557,6 +687,9 @@ class _Restorer:
         if self.last_hole < 0 or "\n\n" in between or (not self.wrapped and "\n" in between):
             self.stack.clear()
         self.last_hole = i
+        # U+FFFD may stand for each byte of one character: only runs of "?" are read by shape
+        if R == self.lost == "?" and L != self.lost and self._hole_run(i):
+            return
         if self.lost == "?" and not self.stack and text.startswith("???", i) and L != "":
             # "sign up???": a question, loudly; a run only closes quotes that are open
             k = i
@@ -564,7 +697,11 @@ class _Restorer:
                 self.word_done.add(k)
                 k += 1
             return
-        if L.isalpha() and R.isalpha():
+        if self._next_to_straight_quote(i, L, R):
+            self.set(i, NBSP, "non-breaking space")
+        elif L == "%" and R.isdigit() and text[i - 2 : i - 1].isdigit():
+            self.set(i, EN, "en dash")  # "97%?98%": a range
+        elif L.isalpha() and R.isalpha():
             self._between_letters(i)
         elif L.isalpha() or L.isdigit():
             self._after_word(i, L, R)
@@ -572,6 +709,81 @@ class _Restorer:
             self._after_punctuation(i, L, R)
         elif L == "" or L in _OPENERS:
             self._before_word(i, L, R)
+
+    def _next_to_straight_quote(self, i: int, L: str, R: str) -> bool:
+        """A hole glued to a straight quote that opens after it (``report.?"This``) or closes
+        before it (``comply,"?New``): no curly quote touches a straight one and no question
+        mark precedes an opening quote unspaced.  It is a non-breaking space."""
+        text = self.text
+        if R == '"':
+            return text[i + 2 : i + 3].isalpha() and (L.isalnum() or L in ".,:; ")
+        return L == '"' and R.isalpha() and text[i - 2 : i - 1] in (".", ",", "!", "?")
+
+    def _hole_run(self, i: int) -> bool:
+        """A run of holes whose shape says what each one was: ``word???word`` a spaced
+        dash between non-breaking spaces, `` ??and`` a spaced dash and a non-breaking
+        space, ``??Item`` opening several lines a list marker (left: which one is
+        unknown) and a non-breaking space."""
+        text, lost = self.text, self.lost
+        k = i
+        while k < len(text) and text[k] == lost and k - i < 4:
+            k += 1
+        before = text[i - 1] if i else ""
+        after = text[k] if k < len(text) else ""
+        if k - i == 3 and before.isalnum() and after.isalpha():
+            chars: tuple[str, ...] = (NBSP, self.spaced_dash, NBSP)
+        elif k - i == 2 and before in (" ", "\t") and text[i - 2 : i - 1].isalnum() and after.islower():
+            # after a word, not after a comma (``as he put it, ??a fixer``: “‘)
+            chars = (self.spaced_dash, NBSP)
+        elif k - i == 2 and before in ("", "\n") and after.isalpha() and self.list_markers >= 2:
+            chars = ("", NBSP)
+        elif k - i == 2 and before and before in ".,;:" and after.isalpha():
+            # ``Shore.??She``: a closing and an opening quote never touch; a space and a quote
+            self.set(i, NBSP, "non-breaking space")
+            return True
+        else:
+            return False
+        for j, ch in enumerate(chars, start=i):
+            if ch:
+                self.set(j, ch, "non-breaking space" if ch == NBSP else "dash")
+            self.word_done.add(j)
+        return True
+
+    @functools.cached_property
+    def straight_quotes(self) -> bool:
+        """Did the text type its quotes and apostrophes straight, losing none of its
+        apostrophes (``"only in Washington"``, ``it's``)?"""
+        return self.typed and self.text.count('"', 0, _STYLE_SAMPLE) >= 2
+
+    def _closes_ahead(self, i: int) -> bool:
+        """Is there a hole after ``i`` in its paragraph shaped like a closing quote?"""
+        end = self.paragraph_end(i)
+        n = bisect.bisect_right(self.holes, i)
+        for j in self.holes[n : n + _QUOTE_LOOKAHEAD]:
+            if j >= end:
+                break
+            before, after = self.text[j - 1], self.text[j + 1 : j + 2]
+            if (before.isalnum() or before in ".,!?") and (after == "" or not after.isalnum()):
+                return True
+        return False
+
+    @functools.cached_property
+    def spaced_dashes(self) -> bool:
+        """Does the text show a spaced dash it lost (``Germany ? insist``)?  Then its other
+        spaced holes are dashes too, even in typed text and before a capital."""
+        if self.tokenised:
+            return False
+        text = self.text
+        return any(
+            text[j - 1 : j] == " " and text[j + 1 : j + 2] == " " and _spaced_dash_before_lowercase(text, j)
+            for j in self.holes[:5000]
+        )
+
+    @functools.cached_property
+    def list_markers(self) -> int:
+        """Lines opening with two holes and a word (``??Trump said``): a bullet and its space."""
+        lost = re.escape(self.lost)
+        return len(re.findall(rf"(?m)^{lost}{lost}[^\W\d_]", self.text[:_STYLE_SAMPLE]))
 
     def _between_letters(self, i: int) -> None:
         """``it?s``, ``caf?``, ``O?Brien``, ``Today?show``, ``Qur?an``."""
@@ -619,7 +831,7 @@ class _Restorer:
         elif left.islower() and left not in _FUNCTION_WORDS and right.lower() in _SENTENCE_OPENERS and (
                 right[0].isupper()):
             return  # "in doubt?As a former senator": a question, then the next sentence
-        elif left.lower() in _FUNCTION_WORDS or left == "I" or self.style.word_gap == NBSP:
+        elif left.lower() in _FUNCTION_WORDS or left == "I" or self.word_gap == NBSP:
             self.set(i, NBSP, "non-breaking space")  # no dash ever follows "the" or "on"
         else:
             self.set(i, EM, "dash")
@@ -637,8 +849,13 @@ class _Restorer:
             self.set(i, APOS, "apostrophe")  # the 1990’s
         elif L.isdigit() and _UNIT.match(text, i + 1):
             self.set(i, NBSP, "non-breaking space")  # "$30?million", "8?percent"
-        elif R.isalpha() or (L.isalpha() and R.isdigit()):
-            self.set(i, EM, "dash")
+        elif R.isalpha() or (L.isalpha() and R.isdigit()) or (R in "@(" and text[i + 2 : i + 3].isalnum()):
+            # "from?2010", "25?suspicious": a number and a word, joined as the text joins words;
+            # so are a word and a handle or a parenthesis ("on Twitter?@name", "producers?(e.g.")
+            if self.word_gap == NBSP:
+                self.set(i, NBSP, "non-breaking space")
+            else:
+                self.set(i, EM, "dash")
         elif R == lost:
             self._question_then_hole(i)
         elif R in ("'", '"') and not fffd:
@@ -667,22 +884,23 @@ class _Restorer:
         if self.stack:
             if self.stack[-1] == LSQUO or R not in _BLANK or fffd:
                 self.close_quote(i)
-            elif self._short_quote(i) and not self.later_close_in_paragraph(i):
-                self.close_quote(i)  # scare quotes: the “fake news” line
+            elif (self._short_quote(i) or self._lowercase_follows(i)) and not self.later_close_in_paragraph(i):
+                # scare quotes (the “fake news” line), and a title or a quote the sentence
+                # goes on after (“The Road to Serfdom” has): no question goes on in lowercase
+                self.close_quote(i)
+            elif L.isalpha() and self._plural_possessive(i, R):
+                self.set(i, APOS, "apostrophe")  # “…receiving veterans’ health care,” the plan says
+            elif L.isalpha() and self._dropped_g_before(i):
+                self.set(i, APOS, "apostrophe")  # “Takin’ It to the Streets,” the song
             return
         if R and R in ",;:.":
             self.close_quote(i)
             return
         if L.isalpha() and not self.typed:
-            a, b = _word_around(text, i, lost)
-            word = text[a:i]
-            if word.lower().endswith("in") and self._dropped_g(word):
+            if self._dropped_g_before(i):
                 self.set(i, APOS, "apostrophe")  # a dropped g: Takin’ It to the Streets
                 return
-            nxt = text[i + 2 : i + 4] if R == " " else ""
-            if word.endswith("s") and self._next_is_word(i + 2) and (
-                nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())
-            ):
+            if self._plural_possessive(i, R):
                 self.set(i, APOS, "apostrophe")  # plural possessive: players? union
                 return
         if fffd:
@@ -691,11 +909,17 @@ class _Restorer:
     def _after_punctuation(self, i: int, L: str, R: str) -> None:
         """``rights,? Smith`` (a closing quote), ``crowd,?one`` (a non-breaking space)."""
         fffd = self.lost == FFFD
+        if L == ")" and R.isalpha() and self.word_gap == NBSP and not fffd:
+            self.set(i, NBSP, "non-breaking space")  # "(for subsistence)?were"
+            return
         if L == ")" and not self.stack and not fffd:
             return  # "(as he put it)? Then" is a real question
+        if L == ":" and R == " " and not self.stack:
+            self.set(i, NBSP, "non-breaking space")  # "Note:? This": no quote closes at a colon
+            return
         if R.isalpha() and L in ",;":
             self.set(i, NBSP, "non-breaking space")  # no quote or question follows a comma unspaced
-        elif R.isalpha() and L in ".!?:" and self.style.word_gap == NBSP and not fffd:
+        elif R.isalpha() and L in ".!?:" and self.word_gap == NBSP and not fffd:
             self.set(i, NBSP, "non-breaking space")
         elif R == " " and L in ".!?" and not self.stack and self.two_spaces and not fffd:
             self.set(i, NBSP, "non-breaking space")  # "right.? Mr.": two spaces after a sentence
@@ -716,6 +940,9 @@ class _Restorer:
             bare = text[i + 1 : b].replace(lost, "")
             if text[i + 1 : b].lower() in _ELISIONS:
                 self.set(i, APOS, "apostrophe")
+            elif R.isalpha() and L == " " and self.straight_quotes and not self._closes_ahead(i):
+                # a text that typed its quotes straight: a hole no later hole closes is a space
+                self.set(i, NBSP, "non-breaking space")
             elif not (R.isalpha() and (self.lang != "en" or wordlist.zipf(bare) < 1.0) and self.try_accent(i)):
                 self.open_quote(i)
         elif R.isdigit():
@@ -724,6 +951,10 @@ class _Restorer:
             self._spaced(i, L, line_start)
         elif L == " " and R in ("", "\n", "\r") and not self.tokenised:
             self.set(i, ELLIPSIS, "ellipsis")
+        elif L == "[" and R == "]":
+            self.set(i, ELLIPSIS, "ellipsis")  # "[?]": words left out of a quote
+        elif R == "[" and L != "[" and _EDITED_WORD.match(text, i + 1):
+            self.open_quote(i)  # "she will ?[b]uild": a quote whose first letter was edited
 
     def _before_number(self, i: int, line_start: bool) -> None:
         """``?90s`` and ``in ?14.`` (apostrophes), ``?2019 AP`` at a line start (©), a
@@ -755,8 +986,11 @@ class _Restorer:
                 return
         if (self.tokenised and not line_start) or self._next_to_link(i):
             return  # "See ? Slightly": tokenised text spaces its question marks
-        if self.lost == "?" and self.typed and not line_start and text[i + 2 : i + 3].isupper():
+        if self.lost == "?" and self.typed and not line_start and text[i + 2 : i + 3].isupper() and (
+                not self.spaced_dashes):
             return  # "insane ? Surely": typed text, a question and the next sentence
+        if self.lost == "?" and not line_start and text[i + 2 : i + 3].isupper() and self._sentence_asks(i):
+            return  # "Didn?t Citybank supply a list? ? ASSANGE :": the sentence asks
         nl = text.find("\n", i)
         rest = text[i + 2 : nl if nl >= 0 else len(text)]
         if line_start and re.match(r"(?:19|20)\d\d\b", rest):
@@ -766,13 +1000,30 @@ class _Restorer:
         elif not line_start and self._ellipsis_context(i):
             self.set(i, ELLIPSIS, "ellipsis")
         else:
-            self.set(i, self.style.spaced_dash, "dash")
+            self.set(i, self.spaced_dash, "dash")
+
+    def _sentence_asks(self, i: int) -> bool:
+        """Does the sentence ending at ``i`` open with a question word or an auxiliary
+        (``Didn?t he…``, ``Why would…``)?  Lost characters right before ``i`` belong to it."""
+        j = i
+        while j > 0 and i - j < _MAX_WORD and self.text[j - 1] in (" ", self.lost):
+            j -= 1
+        start = max(0, j - 200)
+        window = self.text[start:j]
+        boundary = max(window.rfind(c) for c in ".!:;\n")
+        if boundary < 0 and start > 0:
+            return False  # no sentence start in sight
+        first = _WORD.search(window, boundary + 1)
+        if first is None:
+            return False
+        word = first.group(0).lower()
+        return word in _QUESTION_WORDS or word in _AUXILIARIES
 
     def _may_close_later(self, i: int) -> bool:
         """Could a later hole of the paragraph close a quote opened at ``i``
         (``?13 Keys to the White House? have``)?  Then ``i`` is no currency sign."""
-        end = self.text.find("\n\n", i)
-        end = min(len(self.text) if end < 0 else end, i + 300)
+        end = self.text.find("\n\n", i, i + 300)  # bounded: a search to the end per hole is quadratic
+        end = min(len(self.text), i + 300) if end < 0 else end
         for n in range(bisect.bisect_right(self.holes, i), len(self.holes)):
             j = self.holes[n]
             if j >= end:
@@ -805,7 +1056,7 @@ class _Restorer:
         if word in _QUESTION_WORDS:
             return True
         before = self.text[max(0, self.open_at - 2) : self.open_at].rstrip(" \t")
-        opens_sentence = before == "" or before[-1] in "\n.!?:"
+        opens_sentence = before == "" or before[-1] in "\n.!?:,"  # “…,” he asked, ‘Is it?’
         return opens_sentence and word in _AUXILIARIES
 
     @staticmethod
@@ -817,6 +1068,46 @@ class _Restorer:
         before = self.text[max(0, i - 2) : i - 1]
         after = self.text[i + 2 : i + 3]
         return before.isalpha() and before.islower() and after.isalpha() and after.islower()
+
+    def _plural_possessive(self, i: int, R: str) -> bool:
+        """``players? union``: a word in -s, a hole, and a lowercase word, where the
+        apostrophes written nearest were lost too (not typed in ASCII, as in a reply
+        quoted into a forum thread: ``No errors? link I'm``)."""
+        lost = self.lost
+        a, _ = _word_around(self.text, i, lost)
+        nxt = self.text[i + 2 : i + 4] if R == " " else ""
+        return (self.text[a:i].endswith("s") and self._next_is_word(i + 2) and (
+            nxt[:1].islower() or (nxt[:1] == lost and nxt[1:].isalpha())) and not self._typed_nearby(i))
+
+    @functools.cached_property
+    def _apostrophes(self) -> tuple[list[int], list[int]]:
+        """Where the text typed its apostrophes in ASCII, and where it lost them."""
+        typed = [m.start() for m in _ASCII_APOSTROPHE.finditer(self.text, 0, _STYLE_SAMPLE)]
+        lost = [j for j in self.holes[:5000] if j > 0 and _is_ascii_letter(self.text[j - 1])
+                and _CONTRACTION_TAIL.match(self.text, j + 1)]
+        return typed, lost
+
+    def _typed_nearby(self, i: int) -> bool:
+        """Is the apostrophe nearest to ``i`` typed in ASCII, a few words away?"""
+        typed, lost = self._apostrophes
+        if not typed:
+            return False
+        def distance(positions: list[int]) -> int:
+            k = bisect.bisect_left(positions, i)
+            near = [abs(positions[j] - i) for j in (k - 1, k) if 0 <= j < len(positions)]
+            return min(near, default=len(self.text) + 1)
+        return distance(typed) < min(distance(lost), _NEARBY)
+
+    def _dropped_g_before(self, i: int) -> bool:
+        """Is the word right before the hole one with its g dropped (``Takin``)?"""
+        j = i
+        while j > 0 and i - j < _MAX_WORD and self.text[j - 1].isalpha():
+            j -= 1
+        word = self.text[j:i]
+        return word.lower().endswith("in") and self._dropped_g(word)
+
+    def _lowercase_follows(self, i: int) -> bool:
+        return self.text[i + 1 : i + 2] == " " and self.text[i + 2 : i + 3].islower()
 
     def _next_is_word(self, k: int) -> bool:
         """Is the token starting at ``k`` a plain word (not a link such as pic.twitter.com)?"""
@@ -876,7 +1167,7 @@ def _is_wrapped(text: str) -> bool:
     return bool(lengths) and max(lengths) <= 120 and sum(n >= 50 for n in lengths) >= 0.5 * len(lengths)
 
 
-def _restore(text: str, lost: str) -> list[Replacement]:
+def _restore(text: str, lost: str, house: HouseStyle | None = None) -> list[Replacement]:
     holes = _holes(text, lost)
     if lost == "?":
         if "/" in text or "=" in text or "www" in text:
@@ -886,14 +1177,16 @@ def _restore(text: str, lost: str) -> list[Replacement]:
         holes = _drop_crowded(text, lost, holes)
     if not holes:
         return []
-    r = _Restorer(text, lost, holes, _is_wrapped(text))
+    r = _Restorer(text, lost, holes, _is_wrapped(text), house)
     for i in holes:
         r.restore(i)
     return [Replacement(i, i + 1, ch, what) for i, (ch, what) in sorted(r.out.items())]
 
 
-def restore_lost_characters_and_explain(text: str) -> tuple[str, list[Edit]]:
-    """Restore characters lost to ``?`` or U+FFFD, and say which and why.
+def restore_lost_characters_and_explain(text: str, house_style: HouseStyle | None = None) -> tuple[str, list[Edit]]:
+    """Restore characters lost to ``?`` or U+FFFD, and say which and why.  A
+    ``house_style`` learned from the site's intact records (:class:`HouseStyleCounts`)
+    decides what the text alone cannot: which spaced dash it lost.
 
     >>> restore_lost_characters_and_explain("?We will not,? Smith said. Microsoft?s view?")[0]
     '“We will not,” Smith said. Microsoft’s view?'
@@ -902,15 +1195,15 @@ def restore_lost_characters_and_explain(text: str) -> tuple[str, list[Edit]]:
     """
     reps: list[Replacement] = []
     if FFFD in text:
-        reps += _restore(text, FFFD)
+        reps += _restore(text, FFFD, house_style)
     if "?" in text and looks_lossy(text):
-        reps += _restore(text, "?")
+        reps += _restore(text, "?", house_style)
     if not reps:
         return text, []
     return apply_replacements(text, STAGE, reps)
 
 
-def restore_lost_characters(text: str) -> str:
+def restore_lost_characters(text: str, house_style: HouseStyle | None = None) -> str:
     """Restore characters lost to ``?`` or U+FFFD.
 
     >>> restore_lost_characters("the company?s ?national law? ? and the caf?")
@@ -918,4 +1211,4 @@ def restore_lost_characters(text: str) -> str:
     >>> restore_lost_characters("the 1990\\ufffd2000 period")
     'the 1990–2000 period'
     """
-    return restore_lost_characters_and_explain(text)[0]
+    return restore_lost_characters_and_explain(text, house_style)[0]
