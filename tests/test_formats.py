@@ -329,7 +329,7 @@ def test_warc_body_over_max_bytes_once_decoded(tmp_path):
 
 def test_warc_decompression_bomb_is_refused(tmp_path, monkeypatch):
     pytest.importorskip("warcio")
-    from newsclean.io import readers
+    from newsclean.io import compression as readers
 
     # The guard of the gzip readers, at a scale a test can afford.
     monkeypatch.setattr(readers, "EXPANSION_FLOOR", 1 << 20)
