@@ -541,9 +541,9 @@ def test_clean_to_parquet_cli(tmp_path):
     pytest.importorskip("pyarrow")
     import inspect
 
-    import newsclean.cli
+    import newsclean.driver
 
-    if "record_writer" not in inspect.getsource(newsclean.cli):
+    if "record_writer" not in inspect.getsource(newsclean.driver):
         pytest.skip("the CLI does not dispatch .parquet output yet")
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in MIXED_RECORDS), encoding="utf-8")
