@@ -10,8 +10,6 @@ Only typer and :mod:`newsclean.config` (the defaults) are imported at module lev
 the drivers, the stages (ftfy, wordfreq) and rich are imported inside the commands,
 so ``newsclean --help`` is instant.
 """
-from __future__ import annotations
-
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,16 +85,16 @@ Inputs = Annotated[list[str], typer.Argument(
 Outdir = Annotated[Path, _option(
     "--output", "-o", metavar="OUTDIR", help="Folder for clusters.jsonl, kept.jsonl.gz, duplicates.jsonl.gz, "
     "rejects.jsonl, stats.json and index/ (created if missing).")]
-Keep = Annotated[str, _option(
-    "--keep", metavar="POLICY", help="Survivor of each cluster. cleanest (default): fewest cleaning edits "
+KEEP_HELP = (
+    "Survivor of each cluster. cleanest (default): fewest cleaning edits "
     "(unspinning included), then least spin (a text flagged as spun after one that is not), then longest, then "
     "earliest date, then id; longest: longest cleaned text, then fewest edits, then id; earliest: earliest date "
-    "field (date, published, published_at, publish_date, timestamp), then id; first: first in input order.")]
+    "field (date, published, published_at, publish_date, timestamp), then id; first: first in input order.")
 Threshold = Annotated[float | None, _option("--threshold", metavar="T", help="Word-shingle containment needed to "
                                             "call two records near-duplicates (0-1, default 0.6).")]
 EventThreshold = Annotated[float | None, _option("--event-threshold", metavar="T", help="Average-link TF-IDF "
                                                  "cosine for events (default 0.23).")]
-Engine = Annotated[str, _option("--engine", metavar="ENGINE", help="local (a process pool) or dask "
+EngineName = Annotated[str, _option("--engine", metavar="ENGINE", help="local (a process pool) or dask "
                                 "(dask.distributed: a LocalCluster of --workers processes, or the cluster at "
                                 "--scheduler; pip install 'newsclean[dask]').")]
 Scheduler = Annotated[str | None, _option("--scheduler", metavar="ADDRESS", help="Dask scheduler to use (e.g. "
@@ -238,74 +236,47 @@ def clean(
                    f"{counts.rejected} rejected (changed {counts.changed} + unchanged {counts.unchanged})")
 
 
-@app.command()
-def dedup(
-    inputs: Inputs,
-    outdir: Outdir,
-    events: Annotated[bool, _option("--events", help="Also group records reporting the same event (adds "
-                                    "'event').")] = False,
-    keep: Keep = "cleanest",
-    threshold: Threshold = None,
-    event_threshold: EventThreshold = None,
-    text_field: TextField = None,
-    id_field: IdField = None,
-    doc_timeout: DocTimeout = DEFAULT_DOC_TIMEOUT,
-    quiet: Quiet = False,
-    strict: Strict = False,
-    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
-    against: Against = None,
-    workers: Workers = None,
-    engine: Engine = "local",
-    scheduler: Scheduler = None,
-    force: Force = False,
-    rejects: DedupRejects = None,
-    shard_size: ShardSize = DEFAULT_SHARD_MB,
-    keep_work: KeepWork = False,
-    spin_tables: SpinTables = None,
-    unspin: Unspin = "restore",
-) -> None:
-    """Find near-duplicate records (and with --events, same-event groups) and write the deduplicated archive.
+def _deduplicating_command(cleaned_archive: bool, events: Any, events_default: bool, keep_help: str) -> Any:
+    """The command function of ``dedup`` (``cleaned_archive`` False) or ``run`` (True):
+    the same options, but for how events are asked for."""
+    KeepPolicy = Annotated[str, _option("--keep", metavar="POLICY", help=keep_help)]  # noqa: N806
 
-    Records are compared on their cleaned text; they are written as they came. Every
-    input record ends up in exactly one of kept, duplicates or rejects (checked: exit 3
-    if not). Very short texts (< 20 words) merge only with identical texts.
-    """
-    _deduplicate(dict(locals()), cleaned_archive=False)
+    def command(
+        inputs: Inputs, outdir: Outdir,
+        events: events = events_default, keep: KeepPolicy = "cleanest",
+        # how records are compared and grouped
+        threshold: Threshold = None, event_threshold: EventThreshold = None, against: Against = None,
+        spin_tables: SpinTables = None, unspin: Unspin = "restore",
+        # how records are read
+        text_field: TextField = None, id_field: IdField = None,
+        doc_timeout: DocTimeout = DEFAULT_DOC_TIMEOUT, max_bytes: MaxBytes = DEFAULT_MAX_BYTES, strict: Strict = False,
+        # how the run is spread, what it writes
+        workers: Workers = None, engine: EngineName = "local", scheduler: Scheduler = None,
+        shard_size: ShardSize = DEFAULT_SHARD_MB, force: Force = False, rejects: DedupRejects = None,
+        keep_work: KeepWork = False, quiet: Quiet = False,
+    ) -> None:
+        options = {k: v for k, v in locals().items() if k not in ("cleaned_archive", "events_default", "keep_help")}
+        _deduplicate(options, cleaned_archive)
+
+    return command
 
 
-@app.command()
-def run(
-    inputs: Inputs,
-    outdir: Outdir,
-    events: Annotated[bool, _option("--events/--no-events", help="Group records reporting the same event "
-                                    "(default on).")] = True,
-    keep: Annotated[str, _option("--keep", metavar="POLICY", help="Survivor of each cluster, as for dedup.")
-                    ] = "cleanest",
-    threshold: Threshold = None,
-    event_threshold: EventThreshold = None,
-    text_field: TextField = None,
-    id_field: IdField = None,
-    doc_timeout: DocTimeout = DEFAULT_DOC_TIMEOUT,
-    quiet: Quiet = False,
-    strict: Strict = False,
-    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
-    against: Against = None,
-    workers: Workers = None,
-    engine: Engine = "local",
-    scheduler: Scheduler = None,
-    force: Force = False,
-    rejects: DedupRejects = None,
-    shard_size: ShardSize = DEFAULT_SHARD_MB,
-    keep_work: KeepWork = False,
-    spin_tables: SpinTables = None,
-    unspin: Unspin = "restore",
-) -> None:
-    """Clean, deduplicate and group by event in one pass: the archive holds cleaned text.
-
-    The same outputs as dedup, except that the records in kept.jsonl.gz and
-    duplicates.jsonl.gz carry their cleaned text (in the field it was read from).
-    """
-    _deduplicate(dict(locals()), cleaned_archive=True)
+DEDUP_HELP = (
+    "Find near-duplicate records (and with --events, same-event groups) and write the deduplicated archive.\n\n"
+    "Records are compared on their cleaned text; they are written as they came. Every input record ends up in "
+    "exactly one of kept, duplicates or rejects (checked: exit 3 if not). Very short texts (< 20 words) merge "
+    "only with identical texts.")
+RUN_HELP = (
+    "Clean, deduplicate and group by event in one pass: the archive holds cleaned text.\n\n"
+    "The same outputs as dedup, except that the records in kept.jsonl.gz and duplicates.jsonl.gz carry their "
+    "cleaned text (in the field it was read from).")
+DedupEvents = Annotated[bool, _option("--events", help="Also group records reporting the same event (adds "
+                                      "'event').")]
+RunEvents = Annotated[bool, _option("--events/--no-events", help="Group records reporting the same event "
+                                    "(default on).")]
+app.command("dedup", help=DEDUP_HELP)(_deduplicating_command(False, DedupEvents, False, KEEP_HELP))
+app.command("run", help=RUN_HELP)(_deduplicating_command(True, RunEvents, True, "Survivor of each cluster, as "
+                                                         "for dedup."))
 
 
 def _deduplicate(options: dict[str, Any], cleaned_archive: bool) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from .config import MIN_CLUSTERS, MIN_CONSISTENCY, Config, ConfigError
 from .engine.executors import Engine
-from .engine.local import Stats, run_clean_parallel
+from .engine.local import RecordLoop, Stats, run_clean_parallel
 from .engine.steps import Steps
 from .io.base import InputError, InputFile
 from .io.compression import split_compression
@@ -125,10 +125,10 @@ def clean_files(inputs: Sequence[str], output: str | None, config: Config | None
     stats = Stats()
     writers = _Writers(config, out_path, rejects)
     with steps("clean"), Engine(config.run.worker_count()) as engine:
-        outcomes = run_clean_parallel(
-            read_inputs(files, max_bytes=config.read.max_bytes), cleaner, stats=stats, engine=engine,
-            text_field=config.read.text_field, id_field=config.read.id_field,
-            explain=config.write.explain and not config.write.diff, doc_timeout=config.read.doc_timeout)
+        loop = RecordLoop(cleaner, config.read.text_field, config.read.id_field,
+                          config.write.explain and not config.write.diff, config.read.doc_timeout)
+        outcomes = run_clean_parallel(read_inputs(files, max_bytes=config.read.max_bytes), loop, stats=stats,
+                                      engine=engine)
         writers.write_all(outcomes, stats, progress or (lambda done: None))
     with steps("commit"):
         stats.finish()

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # keep `import newsclean.engine.local` free of the heavy stag
     from .executors import Engine
 
 __all__ = ["ERROR_FIELD", "ID_FIELDS", "LM_GROUP", "TEXT_FIELDS", "BadRecord", "Outcome", "Stats", "clean_records",
-           "find_id", "find_text", "run_clean", "run_clean_parallel"]
+           "RecordLoop", "find_id", "find_text", "run_clean", "run_clean_parallel"]
 
 ERROR_FIELD = "_newsclean_error"
 LM_GROUP = 12  # records whose swaps the language model weighs in one batch
@@ -195,7 +195,8 @@ def run_clean(
             yield _counted(f if isinstance(f, Rejected) else next(cleaned), stats, id_field, explain)
 
 
-def _counted(outcome: Accepted | Rejected, stats: Stats, id_field: str | None, explain: bool) -> Accepted | Rejected:
+def _counted(outcome: Accepted | Rejected, stats: Stats, id_field: str | None,
+             explain: bool) -> Accepted | Rejected:
     """``outcome`` with the record ``clean`` writes, counted in ``stats``."""
     if outcome.rejected:
         return outcome
@@ -219,41 +220,33 @@ def _counted(outcome: Accepted | Rejected, stats: Stats, id_field: str | None, e
 
 
 @dataclass(frozen=True)
-class _Chunk:
-    """Items for a worker, with what :func:`run_clean` needs besides them."""
+class RecordLoop:
+    """What :func:`run_clean` needs besides the items and the counters."""
 
-    items: list[Item]
     cleaner: Cleaner
-    text_field: str | None
-    id_field: str | None
-    explain: bool
-    doc_timeout: float | None
+    text_field: str | None = None
+    id_field: str | None = None
+    explain: bool = False
+    doc_timeout: float | None = None
+
+    def run(self, items: Iterable[Item], stats: Stats) -> Iterator[Accepted | Rejected]:
+        return run_clean(items, self.cleaner, stats=stats, text_field=self.text_field, id_field=self.id_field,
+                         explain=self.explain, doc_timeout=self.doc_timeout)
 
 
-def _clean_chunk(chunk: _Chunk) -> tuple[list[Accepted | Rejected], Stats]:
+def _clean_chunk(chunk: tuple[list[Item], RecordLoop]) -> tuple[list[Accepted | Rejected], Stats]:
     """Worker side of :func:`run_clean_parallel`: one chunk of items, its own counters."""
+    items, loop = chunk
     stats = Stats()
-    outcomes = list(run_clean(chunk.items, chunk.cleaner, stats=stats, text_field=chunk.text_field,
-                              id_field=chunk.id_field, explain=chunk.explain, doc_timeout=chunk.doc_timeout))
+    outcomes = list(loop.run(items, stats))
     for outcome in outcomes:
         if not outcome.rejected:
             outcome.item.raw = b""  # only reject reports need the raw line: do not ship it back
     return outcomes, stats
 
 
-def run_clean_parallel(
-    items: Iterable[Item],
-    cleaner: Cleaner,
-    *,
-    stats: Stats,
-    engine: Engine,
-    text_field: str | None = None,
-    id_field: str | None = None,
-    explain: bool = False,
-    doc_timeout: float | None = None,
-    chunk: int = 256,
-    warmup: int = 2000,
-) -> Iterator[Accepted | Rejected]:
+def run_clean_parallel(items: Iterable[Item], loop: RecordLoop, *, stats: Stats, engine: Engine, chunk: int = 256,
+                       warmup: int = 2000) -> Iterator[Accepted | Rejected]:
     """:func:`run_clean` on ``engine``'s processes, outcomes still in input order.
 
     The first ``warmup`` items are cleaned here: an input that small ends before a
@@ -263,14 +256,12 @@ def run_clean_parallel(
     """
     it = iter(items)
     head = list(itertools.islice(it, warmup))
-    inline = dict(stats=stats, text_field=text_field, id_field=id_field, explain=explain, doc_timeout=doc_timeout)
     if engine.workers <= 1 or len(head) < warmup:
-        yield from run_clean(itertools.chain(head, it), cleaner, **inline)
+        yield from loop.run(itertools.chain(head, it), stats)
         return
-    yield from run_clean(head, cleaner, **inline)
+    yield from loop.run(head, stats)
     del head
-    chunks = (_Chunk(batch, cleaner, text_field, id_field, explain, doc_timeout)
-              for batch in iter(lambda: list(itertools.islice(it, chunk)), []))
+    chunks = ((batch, loop) for batch in iter(lambda: list(itertools.islice(it, chunk)), []))
     for outcomes, part in engine.imap(_clean_chunk, chunks, window=4 * engine.workers):
         stats.input_records += len(outcomes)
         yield from outcomes

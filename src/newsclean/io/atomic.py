@@ -98,17 +98,25 @@ class AtomicWriter:
                 self._stream.flush()
             self._stream = None
             return
+        compressor = self._stream if self._stream is not self._raw else None
         try:
-            if self._stream is not None and self._stream is not self._raw:
-                self._stream.close()
-            if self._raw is not None:
-                self._raw.close()
-        except OSError:
-            pass
+            close_and_remove([compressor, self._raw], self._tmp)
         finally:
-            if self._tmp is not None:
-                self._tmp.unlink(missing_ok=True)
             self._stream = self._raw = self._tmp = None
+
+
+def close_and_remove(handles: list[Any], tmp: Path | None) -> None:
+    """Close ``handles`` in order (errors ignored: the output is dropped anyway), then
+    remove the temporary file ``tmp``."""
+    try:
+        for handle in handles:
+            if handle is not None:
+                handle.close()
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def file_mode() -> int:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .atomic import StrPath, file_mode
+from .atomic import StrPath, close_and_remove, file_mode
 from .base import DEFAULT_MAX_BYTES, InputFile, Item, oversized
 from .jsonl import dumps_line, parse_line
 
@@ -180,13 +180,8 @@ class ParquetWriter:
     def discard(self) -> None:
         """Drop everything written; the target path is left as it was."""
         try:
-            if self._spool is not None:
-                self._spool.close()
-        except OSError:
-            pass
+            close_and_remove([self._spool], self._tmp)
         finally:
-            if self._tmp is not None:
-                self._tmp.unlink(missing_ok=True)
             self._spool = self._tmp = None
 
 
