@@ -56,33 +56,31 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 # ------------------------------------------------------------------ options, declared once
 
-def _option(*names: str, metavar: str | None = None, **kwargs: Any) -> Any:
-    return typer.Option(*names, metavar=metavar, **kwargs)
-
-
-TextField = Annotated[str | None, _option("--text-field", metavar="NAME", help="Field with the text (default: "
-                                                  "text, maintext, content, body).")]
-IdField = Annotated[str | None, _option("--id-field", metavar="NAME", help="Field with the id (default: id, "
-                                                "doc_id, _id, uuid, url).")]
-Quiet = Annotated[bool, _option("--quiet", "-q", help="No summary or progress on stderr.")]
-Strict = Annotated[bool, _option("--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")]
-MaxBytes = Annotated[int, _option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")]
-DocTimeout = Annotated[float, _option("--doc-timeout", metavar="SECONDS", help="Reject a record whose cleaning "
-                                      "takes longer than this (0: no limit).")]
-Workers = Annotated[int | None, _option("--workers", "-w", min=1, metavar="N", help="Processes (default: all "
-                                        "cores; clean cleans inputs under 2,000 records in this process). Results "
-                                        "do not depend on it.")]
-SpinTables = Annotated[list[Path] | None, _option(
+TextField = Annotated[str | None, typer.Option(
+    "--text-field", metavar="NAME", help="Field with the text (default: text, maintext, content, body).")]
+IdField = Annotated[str | None, typer.Option(
+    "--id-field", metavar="NAME", help="Field with the id (default: id, doc_id, _id, uuid, url).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No summary or progress on stderr.")]
+Strict = Annotated[bool, typer.Option(
+    "--strict", help="Stop at the first bad record (exit 2) instead of rejecting it.")]
+MaxBytes = Annotated[int, typer.Option("--max-bytes", min=1, metavar="N", help="Reject records larger than N bytes.")]
+DocTimeout = Annotated[float, typer.Option(
+    "--doc-timeout", metavar="SECONDS", help="Reject a record whose cleaning takes longer than this (0: no "
+    "limit).")]
+Workers = Annotated[int | None, typer.Option(
+    "--workers", "-w", min=1, metavar="N", help="Processes (default: all cores; clean cleans inputs under 2,000 "
+    "records in this process). Results do not depend on it.")]
+SpinTables = Annotated[list[Path] | None, typer.Option(
     "--spin-table", metavar="FILE", help="Spin table (TSV: spun form<TAB>original; repeatable; 'newsclean "
     "spin-table' learns one from a corpus; 'builtin' names newsclean's own, the default when none is given).")]
-Unspin = Annotated[str, _option(
+Unspin = Annotated[str, typer.Option(
     "--unspin", metavar="MODE", help="restore (default) puts the originals back in texts flagged as spun; flag "
     "only scores them; off does neither. clean: a record with a spun form gets a 'spin' report; dedup/run: the "
     "score of a flagged text weighs in --keep cleanest.")]
 Inputs = Annotated[list[str], typer.Argument(
-    metavar="INPUT", help="JSONL, CSV, Parquet, WARC, .txt or .html files (.gz/.zst ok), or folders of them.",
-    show_default=False)]
-Outdir = Annotated[Path, _option(
+    metavar="INPUT", show_default=False, help="JSONL, CSV, Parquet, WARC, .txt or .html files (.gz/.zst ok), or "
+    "folders of them.")]
+Outdir = Annotated[Path, typer.Option(
     "--output", "-o", metavar="OUTDIR", help="Folder for clusters.jsonl, kept.jsonl.gz, duplicates.jsonl.gz, "
     "rejects.jsonl, stats.json and index/ (created if missing).")]
 KEEP_HELP = (
@@ -90,26 +88,28 @@ KEEP_HELP = (
     "(unspinning included), then least spin (a text flagged as spun after one that is not), then longest, then "
     "earliest date, then id; longest: longest cleaned text, then fewest edits, then id; earliest: earliest date "
     "field (date, published, published_at, publish_date, timestamp), then id; first: first in input order.")
-Threshold = Annotated[float | None, _option("--threshold", metavar="T", help="Word-shingle containment needed to "
-                                            "call two records near-duplicates (0-1, default 0.6).")]
-EventThreshold = Annotated[float | None, _option("--event-threshold", metavar="T", help="Average-link TF-IDF "
-                                                 "cosine for events (default 0.23).")]
-EngineName = Annotated[str, _option("--engine", metavar="ENGINE", help="local (a process pool) or dask "
-                                "(dask.distributed: a LocalCluster of --workers processes, or the cluster at "
-                                "--scheduler; pip install 'newsclean[dask]').")]
-Scheduler = Annotated[str | None, _option("--scheduler", metavar="ADDRESS", help="Dask scheduler to use (e.g. "
-                                          "tcp://host:8786); implies --engine dask. Workers must see the inputs "
-                                          "and OUTDIR at the same paths.")]
-Force = Annotated[bool, _option("--force", help="OUTDIR holds another run (other inputs or parameters) or foreign "
-                                "files: replace newsclean's outputs there instead of refusing. The same command "
-                                "resumes without it.")]
-DedupRejects = Annotated[Path | None, _option("--rejects", metavar="PATH", help="Where rejected records go "
-                                              "(default OUTDIR/rejects.jsonl).")]
-ShardSize = Annotated[float, _option("--shard-size", min=0.001, metavar="MB", help="Input per shard, in MB (the "
-                                     "unit of work, of parallelism and of resuming).")]
-KeepWork = Annotated[bool, _option("--keep-work", help="Keep OUTDIR/work/ (per-shard intermediate files) after "
-                                   "success.")]
-Against = Annotated[Path | None, _option(
+Threshold = Annotated[float | None, typer.Option(
+    "--threshold", metavar="T", help="Word-shingle containment needed to call two records near-duplicates (0-1, "
+    "default 0.6).")]
+EventThreshold = Annotated[float | None, typer.Option(
+    "--event-threshold", metavar="T", help="Average-link TF-IDF cosine for events (default 0.23).")]
+EngineName = Annotated[str, typer.Option(
+    "--engine", metavar="ENGINE", help="local (a process pool) or dask (dask.distributed: a LocalCluster of "
+    "--workers processes, or the cluster at --scheduler; pip install 'newsclean[dask]').")]
+Scheduler = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS", help="Dask scheduler to use (e.g. tcp://host:8786); implies --engine dask. "
+    "Workers must see the inputs and OUTDIR at the same paths.")]
+Force = Annotated[bool, typer.Option(
+    "--force", help="OUTDIR holds another run (other inputs or parameters) or foreign files: replace newsclean's "
+    "outputs there instead of refusing. The same command resumes without it.")]
+DedupRejects = Annotated[Path | None, typer.Option(
+    "--rejects", metavar="PATH", help="Where rejected records go (default OUTDIR/rejects.jsonl).")]
+ShardSize = Annotated[float, typer.Option(
+    "--shard-size", min=0.001, metavar="MB", help="Input per shard, in MB (the unit of work, of parallelism and "
+    "of resuming).")]
+KeepWork = Annotated[bool, typer.Option(
+    "--keep-work", help="Keep OUTDIR/work/ (per-shard intermediate files) after success.")]
+Against = Annotated[Path | None, typer.Option(
     "--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR (its index/, same "
     "parameters): new records matching archived ones join their clusters, archived survivors stay survivors; "
     "outputs cover the new records, OUTDIR/index/ both.")]
@@ -176,43 +176,46 @@ def _check_balance(balanced: bool, counts: str) -> None:
 
 # ------------------------------------------------------------------ commands
 
+CleanInputs = Annotated[list[str] | None, typer.Argument(
+    metavar="INPUT", show_default=False, help="JSONL files (.gz/.zst ok), .txt articles or folders of them; '-' or "
+    "nothing reads stdin.")]
+Output = Annotated[str | None, typer.Option(
+    "--output", "-o", metavar="OUTPUT", help="Output JSONL (.gz/.zst compress) or .parquet; default stdout.")]
+CleanRejects = Annotated[Path | None, typer.Option(
+    "--rejects", metavar="PATH", help="Where bad records go (always created if given). Default: "
+    "<OUTPUT>.rejects.jsonl, or ./newsclean.rejects.jsonl when writing to stdout, only if there are rejects.")]
+Diff = Annotated[bool, typer.Option(
+    "--diff", help="Print a unified diff per changed record to stdout; write no files.")]
+Explain = Annotated[bool, typer.Option(
+    "--explain", help="Add an 'edits' list (stage, what, where, before, after) to each record.")]
+StatsFile = Annotated[Path | None, typer.Option(
+    "--stats", metavar="FILE", help="Write run statistics as JSON to FILE.")]
+OutputFormat = Annotated[str, typer.Option(
+    "--format", metavar="FORMAT", help="jsonl (default), or text: each cleaned article as plain text under a "
+    "'# id' line.")]
+Tweets = Annotated[str, typer.Option(
+    "--tweets", metavar="MODE", help="embedded (default): remove tweets in embed form (> quoted body + "
+    "signature); all: also tweets rendered as plain paragraphs and pic.twitter.com links; keep: none.")]
+Skip = Annotated[list[str] | None, typer.Option(
+    "--skip", metavar="STAGE", help="Leave out a stage (repeatable): encoding, markup, lost_chars, embeds, glued, "
+    "layout.")]
+SpinModel = Annotated[str | None, typer.Option(
+    "--spin-lm", metavar="MODEL", help="A local GGUF language model (file, folder, or Hugging Face name in the "
+    "local cache; extra [lm]) to weigh ambiguous swaps in context.")]
+
+
 @app.command()
 def clean(
-    inputs: Annotated[list[str] | None, typer.Argument(
-        metavar="INPUT", help="JSONL files (.gz/.zst ok), .txt articles or folders of them; '-' or nothing reads "
-        "stdin.", show_default=False)] = None,
-    output: Annotated[str | None, _option("--output", "-o", metavar="OUTPUT", help="Output JSONL (.gz/.zst "
-                                          "compress) or .parquet; default stdout.")] = None,
-    rejects: Annotated[Path | None, _option(
-        "--rejects", metavar="PATH", help="Where bad records go (always created if given). Default: "
-        "<OUTPUT>.rejects.jsonl, or ./newsclean.rejects.jsonl when writing to stdout, only if there are "
-        "rejects.")] = None,
-    text_field: TextField = None,
-    id_field: IdField = None,
-    diff: Annotated[bool, _option("--diff", help="Print a unified diff per changed record to stdout; write no "
-                                  "files.")] = False,
-    explain: Annotated[bool, _option("--explain", help="Add an 'edits' list (stage, what, where, before, after) "
-                                     "to each record.")] = False,
-    stats: Annotated[Path | None, _option("--stats", metavar="FILE", help="Write run statistics as JSON to "
-                                          "FILE.")] = None,
-    quiet: Quiet = False,
-    strict: Strict = False,
-    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
-    output_format: Annotated[str, _option("--format", metavar="FORMAT", help="jsonl (default), or text: each "
-                                          "cleaned article as plain text under a '# id' line.")] = "jsonl",
-    tweets: Annotated[str, _option(
-        "--tweets", metavar="MODE", help="embedded (default): remove tweets in embed form (> quoted body + "
-        "signature); all: also tweets rendered as plain paragraphs and pic.twitter.com links; keep: none.")
-    ] = "embedded",
-    doc_timeout: DocTimeout = DEFAULT_DOC_TIMEOUT,
-    skip: Annotated[list[str] | None, _option("--skip", metavar="STAGE", help="Leave out a stage (repeatable): "
-                                              "encoding, markup, lost_chars, embeds, glued, layout.")] = None,
-    workers: Workers = None,
-    spin_tables: SpinTables = None,
-    unspin: Unspin = "restore",
-    spin_lm: Annotated[str | None, _option(
-        "--spin-lm", metavar="MODEL", help="A local GGUF language model (file, folder, or Hugging Face name in "
-        "the local cache; extra [lm]) to weigh ambiguous swaps in context.")] = None,
+    inputs: CleanInputs = None, output: Output = None,
+    # what to clean
+    skip: Skip = None, tweets: Tweets = "embedded",
+    spin_tables: SpinTables = None, unspin: Unspin = "restore", spin_lm: SpinModel = None,
+    # how records are read
+    text_field: TextField = None, id_field: IdField = None,
+    doc_timeout: DocTimeout = DEFAULT_DOC_TIMEOUT, max_bytes: MaxBytes = DEFAULT_MAX_BYTES, strict: Strict = False,
+    # what is written, how
+    output_format: OutputFormat = "jsonl", diff: Diff = False, explain: Explain = False,
+    rejects: CleanRejects = None, stats: StatsFile = None, workers: Workers = None, quiet: Quiet = False,
 ) -> None:
     """Clean the text of every record: JSONL in, JSONL out, same order, other fields untouched."""
     options = {k: v for k, v in locals().items() if k not in ("inputs", "output", "quiet")}
@@ -239,7 +242,7 @@ def clean(
 def _deduplicating_command(cleaned_archive: bool, events: Any, events_default: bool, keep_help: str) -> Any:
     """The command function of ``dedup`` (``cleaned_archive`` False) or ``run`` (True):
     the same options, but for how events are asked for."""
-    KeepPolicy = Annotated[str, _option("--keep", metavar="POLICY", help=keep_help)]  # noqa: N806
+    KeepPolicy = Annotated[str, typer.Option("--keep", metavar="POLICY", help=keep_help)]  # noqa: N806
 
     def command(
         inputs: Inputs, outdir: Outdir,
@@ -270,10 +273,10 @@ RUN_HELP = (
     "Clean, deduplicate and group by event in one pass: the archive holds cleaned text.\n\n"
     "The same outputs as dedup, except that the records in kept.jsonl.gz and duplicates.jsonl.gz carry their "
     "cleaned text (in the field it was read from).")
-DedupEvents = Annotated[bool, _option("--events", help="Also group records reporting the same event (adds "
-                                      "'event').")]
-RunEvents = Annotated[bool, _option("--events/--no-events", help="Group records reporting the same event "
-                                    "(default on).")]
+DedupEvents = Annotated[bool, typer.Option(
+    "--events", help="Also group records reporting the same event (adds 'event').")]
+RunEvents = Annotated[bool, typer.Option(
+    "--events/--no-events", help="Group records reporting the same event (default on).")]
 app.command("dedup", help=DEDUP_HELP)(_deduplicating_command(False, DedupEvents, False, KEEP_HELP))
 app.command("run", help=RUN_HELP)(_deduplicating_command(True, RunEvents, True, "Survivor of each cluster, as "
                                                          "for dedup."))
@@ -302,15 +305,15 @@ def _deduplicate(options: dict[str, Any], cleaned_archive: bool) -> None:
 def spin_table(
     outdir: Annotated[Path, typer.Argument(metavar="OUTDIR", help="A finished 'newsclean dedup' or 'run' output "
                                            "folder.", show_default=False)],
-    output: Annotated[Path, _option("--output", "-o", metavar="FILE", help="The TSV spin table to write.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The TSV spin table to write.")],
     text_field: TextField = None,
-    min_clusters: Annotated[int, _option("--min-clusters", min=1, metavar="N", help="Keep a swap seen in at "
+    min_clusters: Annotated[int, typer.Option("--min-clusters", min=1, metavar="N", help="Keep a swap seen in at "
                                          "least N clusters.")] = MIN_CLUSTERS,
-    min_consistency: Annotated[float, _option(
+    min_consistency: Annotated[float, typer.Option(
         "--min-consistency", min=0.0, max=1.0, metavar="R", help="Keep a swap when the spun form was aligned to "
         "its original in at least this share of its uses in spun copies (below 0.1: a weak swap, restored where "
         "the context or the model says so, no evidence of spinning).")] = MIN_CONSISTENCY,
-    max_clusters: Annotated[int | None, _option("--max-clusters", min=1, metavar="N", help="Read at most N "
+    max_clusters: Annotated[int | None, typer.Option("--max-clusters", min=1, metavar="N", help="Read at most N "
                                                 "clusters (memory).")] = None,
     quiet: Quiet = False,
 ) -> None:

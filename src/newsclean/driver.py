@@ -1,17 +1,19 @@
 """The ``clean`` driver (check the paths, clean the records as a stream, commit the
 outputs) and the ``spin-table`` one.
 
-:func:`clean_files` runs the steps ``check`` -> ``clean`` -> ``commit`` (timed, in
-``Stats``-independent :class:`~newsclean.engine.steps.Steps`), the subset of the
-``dedup``/``run`` driver (:mod:`newsclean.dedup.run`) that a stream needs: no shards,
-no clustering, one record function (:func:`~newsclean.records.clean_record`) on the
-same :class:`~newsclean.engine.executors.Engine`.  Records are written in input
-order as they come, so ``newsclean clean`` works in a pipe with bounded memory.
+:func:`clean_files` runs the timed steps ``check`` -> ``clean`` -> ``commit`` (and
+writes the statistics file): the
+part of the ``dedup``/``run`` driver (:mod:`newsclean.dedup.run`) that a stream needs,
+with no shards and no clustering, and the same record function
+(:func:`~newsclean.records.clean_record`) on the same
+:class:`~newsclean.engine.executors.Engine`.  Records are written in input order as
+they come, so ``newsclean clean`` works in a pipe with bounded memory.
 
-Errors are exceptions the command line maps to exit codes: :class:`ConfigError`
-(2: unusable arguments), :class:`StrictStop` (2: a bad record under ``--strict``),
-``OSError`` and :class:`WriteFailed` (1: an output cannot be written), ``BrokenPipeError`` (1: the reader of
-standard output went away).  Outputs are discarded on any of them.
+Errors are exceptions the command line maps to exit codes: :class:`ConfigError` (2:
+unusable arguments), :class:`StrictStop` (2: a bad record under ``--strict``),
+``OSError`` and :class:`WriteFailed` (1: an output cannot be written),
+``BrokenPipeError`` (1: the reader of standard output went away).  Outputs are
+discarded on any of them.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .config import MIN_CLUSTERS, MIN_CONSISTENCY, Config, ConfigError
 from .engine.executors import Engine
@@ -124,27 +128,30 @@ def clean_files(inputs: Sequence[str], output: str | None, config: Config | None
         cleaner = cleaner if cleaner is not None else config.clean.cleaner()
     stats = Stats()
     writers = _Writers(config, out_path, rejects)
-    with steps("clean"), Engine(config.run.worker_count()) as engine:
-        loop = RecordLoop(cleaner, config.read.text_field, config.read.id_field,
-                          config.write.explain and not config.write.diff, config.read.doc_timeout)
-        outcomes = run_clean_parallel(read_inputs(files, max_bytes=config.read.max_bytes), loop, stats=stats,
-                                      engine=engine)
-        writers.write_all(outcomes, stats, progress or (lambda done: None))
-    with steps("commit"):
-        stats.finish()
-        if stats_path is not None:
-            try:
-                with open_output(stats_path) as out:
-                    out.write(_stats_json(stats))
-            except OSError as e:
-                raise WriteFailed(f"cannot write stats file: {e}") from None
+    try:
+        with steps("clean"), Engine(config.run.worker_count()) as engine:
+            loop = RecordLoop(cleaner, config.read.text_field, config.read.id_field,
+                              config.write.explain and not config.write.diff, config.read.doc_timeout)
+            outcomes = run_clean_parallel(read_inputs(files, max_bytes=config.read.max_bytes), loop, stats=stats,
+                                          engine=engine)
+            writers.write_all(outcomes, stats, progress or (lambda done: None))
+        with steps("commit"):
+            writers.commit()
+    except BaseException:
+        writers.discard()
+        raise
+    stats.finish()
+    if stats_path is not None:
+        try:
+            with open_output(stats_path) as out:
+                out.write(_stats_json(stats))
+        except OSError as e:
+            raise WriteFailed(f"cannot write stats file: {e}") from None
     steps.finish()
     return CleanRun(stats, rejects, steps.timings)
 
 
 def _stats_json(stats: Stats) -> bytes:
-    import orjson
-
     return orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
@@ -162,24 +169,27 @@ class _Writers:
         self.always_create_rejects = config.read.rejects is not None
 
     def write_all(self, outcomes: Iterable[Accepted | Rejected], stats: Stats, progress: Callable[[int], None]) -> None:
-        try:
-            self.out.open()
-            for outcome in outcomes:
-                if outcome.rejected:
-                    self._reject(outcome)
-                    stats.rejected += 1
-                else:
-                    self._write(outcome)
-                    stats.output_records += 1
-                progress(stats.input_records)
-            self.out.commit()
-            if self.rejects is not None and (self.rejects.is_open or self.always_create_rejects):
-                self.rejects.commit()
-        except BaseException:
-            self.out.discard()
-            if self.rejects is not None:
-                self.rejects.discard()
-            raise
+        self.out.open()
+        for outcome in outcomes:
+            if outcome.rejected:
+                self._reject(outcome)
+                stats.rejected += 1
+            else:
+                self._write(outcome)
+                stats.output_records += 1
+            progress(stats.input_records)
+
+    def commit(self) -> None:
+        """The outputs moved into place (a rejects file only if there were rejects, or
+        ``--rejects`` named it)."""
+        self.out.commit()
+        if self.rejects is not None and (self.rejects.is_open or self.always_create_rejects):
+            self.rejects.commit()
+
+    def discard(self) -> None:
+        self.out.discard()
+        if self.rejects is not None:
+            self.rejects.discard()
 
     def _reject(self, outcome: Rejected) -> None:
         if self.strict:

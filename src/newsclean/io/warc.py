@@ -112,12 +112,12 @@ def read(f: InputFile, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYTES) 
     ordinal = 0  # records started (all types)
     current = 0  # the record whose body is being read, if any
     try:
-        for rec in records:
+        for warc_record in records:
             ordinal += 1
-            if rec.rec_type != "response":
+            if warc_record.rec_type != "response":
                 continue
             current = ordinal
-            yield _warc_response(rec, records.loader, f.source, ordinal, max_bytes)
+            yield _warc_response(warc_record, records.loader, f.source, ordinal, max_bytes)
             current = 0
     except CorruptStream as e:
         yield Item(f.source, current or ordinal + 1, None, e.reason, b"")
@@ -134,31 +134,32 @@ def read(f: InputFile, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYTES) 
         yield Item(f.source, current or ordinal + 1, None, reason, b"")
 
 
-def _warc_response(rec: Any, loader: Any, source: str, ordinal: int, max_bytes: int) -> Item:
+def _warc_response(warc_record: Any, loader: Any, source: str, ordinal: int, max_bytes: int) -> Item:
     """The item for one WARC ``response`` record (its body is consumed here)."""
-    headers = rec.rec_headers
+    headers = warc_record.rec_headers
     uri = (headers.get_header("WARC-Target-URI") or "").strip()
     head = _header_bytes(headers)
-    if rec.length is None:
+    if warc_record.length is None:
         raise _MalformedWarc("WARC record without a Content-Length")
-    if rec.length > max_bytes:
+    if warc_record.length > max_bytes:
         # Its body streams past unread when the iterator moves on.
-        return _reject(source, ordinal, head, f"record is {rec.length:,} bytes, over the --max-bytes limit of "
+        return _reject(source, ordinal, head, f"record is {warc_record.length:,} bytes, over the --max-bytes limit of "
                        f"{max_bytes:,}")
-    http_head, reason, kind, charset = _http_part(rec, loader, uri)
+    http_head, reason, kind, charset = _http_part(warc_record, loader, uri)
     head += http_head
     if reason is not None:
-        return _after_body(rec, _reject(source, ordinal, head, reason))
+        return _after_body(warc_record, _reject(source, ordinal, head, reason))
     body = bytearray()
     try:
-        content = rec.content_stream()
+        content = warc_record.content_stream()
         while len(body) <= max_bytes and (part := content.read(_BODY_READ)):
             body += part
     except (CorruptStream, OSError):
         raise
     except Exception as e:  # noqa: BLE001 - chunked/gzip/brotli decoders raise several kinds
-        return _after_body(rec, _reject(source, ordinal, head, f"cannot decode the HTTP body ({type(e).__name__}: {e})"))
-    missing = _drain(rec)
+        reason = f"cannot decode the HTTP body ({type(e).__name__}: {e})"
+        return _after_body(warc_record, _reject(source, ordinal, head, reason))
+    missing = _drain(warc_record)
     if missing:
         reason = f"WARC record is cut short: the file ends {missing:,} bytes before its end"
         return _reject(source, ordinal, head, reason, bytes(body))
@@ -179,7 +180,7 @@ def _reject(source: str, ordinal: int, head: bytes, reason: str, raw: bytes = b"
     return Item(source, ordinal, None, reason, (head + raw)[:_RAW_KEEP])
 
 
-def _http_part(rec: Any, loader: Any, uri: str) -> tuple[bytes, str | None, str, str | None]:
+def _http_part(warc_record: Any, loader: Any, uri: str) -> tuple[bytes, str | None, str, str | None]:
     """``(HTTP header bytes, why it is no page or None, media type, charset)`` of a response.
 
     The HTTP header is parsed here where the record holds one, and set on the record so
@@ -188,17 +189,17 @@ def _http_part(rec: Any, loader: Any, uri: str) -> tuple[bytes, str | None, str,
     http = None
     if uri.lower().startswith(("http:", "https:")):
         try:
-            http = loader.load_http_headers("response", uri, rec.raw_stream, rec.length)
+            http = loader.load_http_headers("response", uri, warc_record.raw_stream, warc_record.length)
         except EOFError:
             return b"", "WARC response has an empty body", "", None
         except (CorruptStream, OSError):
             raise  # the file, not this record: read_warc reports it
         except Exception as e:  # noqa: BLE001 - warcio's parser raises several kinds
             return b"", f"WARC response has no valid HTTP header ({type(e).__name__}: {e})", "", None
-        rec.http_headers = http
+        warc_record.http_headers = http
     if http is None:
         head = b""
-        kind, charset = _media_type(rec.rec_headers.get_header("Content-Type"))
+        kind, charset = _media_type(warc_record.rec_headers.get_header("Content-Type"))
         if kind == "application/http":  # an HTTP block that could not be parsed as such
             kind = ""
     else:
@@ -230,17 +231,17 @@ def _article(headers: Any, uri: str, body: bytes, charset: str | None, source: s
     return Item(source, ordinal, record, None, body)
 
 
-def _drain(rec: Any) -> int:
+def _drain(warc_record: Any) -> int:
     """Read the rest of a record's block; return how many of its bytes the file lacks."""
-    raw = rec.raw_stream
+    raw = warc_record.raw_stream
     while raw.read(_BODY_READ):
         pass
     return max(0, getattr(raw, "limit", 0))
 
 
-def _after_body(rec: Any, item: Item) -> Item:
+def _after_body(warc_record: Any, item: Item) -> Item:
     """``item``, unless the record turns out to be cut short (then that is the reason)."""
-    missing = _drain(rec)
+    missing = _drain(warc_record)
     if missing:
         reason = f"WARC record is cut short: the file ends {missing:,} bytes before its end"
         return Item(item.source, item.line, None, reason, item.raw)
