@@ -80,7 +80,6 @@ class CleanConfig:
         any record is read.  Raises :class:`ConfigError` naming the bad file."""
         from .clean.pipeline import Cleaner
         from .spin import TableError, builtin_table, read_table
-        from .spin.lm import ModelError, load_model, resolve_model
 
         table = None
         if self.unspin != "off":
@@ -92,6 +91,8 @@ class CleanConfig:
                 table = one if table is None else table.merged(one)
         model = None
         if self.spin_lm is not None:
+            from .spin.lm import ModelError, load_model, resolve_model  # numpy: only with a model
+
             try:
                 model = resolve_model(self.spin_lm)
                 load_model(model)
