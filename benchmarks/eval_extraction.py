@@ -71,7 +71,7 @@ def main(argv=None) -> int:
         print("skipped: needs the [html] extra (trafilatura)")
         return 0
     from newsclean import Cleaner
-    from newsclean.io.formats import html_article
+    from newsclean.io.html import html_article
 
     gold = json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
     systems = {

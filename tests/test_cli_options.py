@@ -28,10 +28,11 @@ def test_format_text_prints_articles(tmp_path):
 
 
 def test_tweets_option(tmp_path):
-    kept = _run(tmp_path, [{"id": 1, "text": TWEET_DOC}])
-    assert "Ilhan" in json.loads(kept.stdout)["text"]
-    removed = _run(tmp_path, [{"id": 1, "text": TWEET_DOC}], "--tweets", "all")
+    # tweet embeds are stripped by default; --tweets embedded keeps tweets quoted as plain paragraphs
+    removed = _run(tmp_path, [{"id": 1, "text": TWEET_DOC}])
     assert "Ilhan" not in json.loads(removed.stdout)["text"]
+    kept = _run(tmp_path, [{"id": 1, "text": TWEET_DOC}], "--tweets", "embedded")
+    assert "Ilhan" in json.loads(kept.stdout)["text"]
     bad = _run(tmp_path, [{"id": 1, "text": TWEET_DOC}], "--tweets", "some")
     assert bad.exit_code == 2
 

@@ -329,7 +329,7 @@ def test_warc_body_over_max_bytes_once_decoded(tmp_path):
 
 def test_warc_decompression_bomb_is_refused(tmp_path, monkeypatch):
     pytest.importorskip("warcio")
-    from newsclean.io import readers
+    from newsclean.io import compression as readers
 
     # The guard of the gzip readers, at a scale a test can afford.
     monkeypatch.setattr(readers, "EXPANSION_FLOOR", 1 << 20)
@@ -541,9 +541,9 @@ def test_clean_to_parquet_cli(tmp_path):
     pytest.importorskip("pyarrow")
     import inspect
 
-    import newsclean.cli
+    import newsclean.driver
 
-    if "record_writer" not in inspect.getsource(newsclean.cli):
+    if "record_writer" not in inspect.getsource(newsclean.driver):
         pytest.skip("the CLI does not dispatch .parquet output yet")
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in MIXED_RECORDS), encoding="utf-8")

@@ -18,12 +18,17 @@ from . import clean  # noqa: E402
 from .clean.pipeline import Cleaner, CleanResult, clean_text  # noqa: E402
 from .edits import Edit  # noqa: E402
 
-__all__ = ["clean_text", "clean", "Cleaner", "CleanResult", "Edit", "clean_records", "__version__"]
+__all__ = ["clean_text", "clean", "Cleaner", "CleanResult", "Config", "Edit", "clean_records", "__version__"]
 
 
 def __getattr__(name: str):
+    # imported when first used: the record loop and the configuration are not needed to clean a text
     if name == "clean_records":
         from .engine.local import clean_records
 
         return clean_records
+    if name == "Config":
+        from .config import Config
+
+        return Config
     raise AttributeError(f"module 'newsclean' has no attribute {name!r}")

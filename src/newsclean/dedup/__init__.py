@@ -9,24 +9,16 @@
 See :mod:`newsclean.dedup.core` for the comparison rules, the survivor policies
 (``keep``) and how short texts and repeated ids are handled, and
 :mod:`newsclean.dedup.events` for the event clustering.
+
+The names below are imported when first used: ``import newsclean.dedup.params``
+(what the configuration needs) does not load numpy and the clustering.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
 from typing import Any
 
-from .core import (
-    KEEP_POLICIES,
-    ClusterInfo,
-    DedupParams,
-    DedupResult,
-    Document,
-    cluster_documents,
-    record_date,
-    unique_names,
-)
-from .events import EventParams, event_groups, event_names
-from .index import Index, IndexMismatch, load_index
+from .params import KEEP_POLICIES, DedupParams
 
 __all__ = [
     "KEEP_POLICIES",
@@ -43,94 +35,16 @@ __all__ = [
     "load_index",
 ]
 
-
-def dedup_documents(
-    docs: list[Document],
-    *,
-    events: bool = False,
-    keep: str = "cleanest",
-    params: DedupParams | None = None,
-    event_params: EventParams | None = None,
-    info: ClusterInfo | None = None,
-    previous: Index | None = None,
-    build_index: bool = False,
-) -> list[DedupResult]:
-    """Cluster already-cleaned :class:`Document` s (their ``name`` s must be unique).
-
-    ``previous`` / ``build_index``: see :func:`cluster_documents`.  Events are computed
-    within ``docs`` only (the previous run's records are not consulted): a document that
-    joined an archived cluster takes part as a member of that cluster's group of new
-    documents, and an event id is the smallest cluster id among the event's documents.
-    """
-    import time
-
-    info = info if info is not None else ClusterInfo()
-    results = cluster_documents(docs, keep=keep, params=params, info=info, previous=previous,
-                                build_index=build_index)
-    if events:
-        t = time.perf_counter()
-        labels, ncand = event_groups([d.text for d in docs], _units(results), event_params,
-                                     dates=[d.date for d in docs])
-        info.event_candidates = ncand
-        for r, name in zip(results, event_names(labels, [r.cluster for r in results])):
-            r.event = name
-        info.timings["events"] = time.perf_counter() - t
-    return results
+_HOMES = {
+    "ClusterInfo": "core", "DedupResult": "core", "Document": "core", "cluster_documents": "core",
+    "EventParams": "events", "Index": "index", "IndexMismatch": "index", "load_index": "index",
+    "dedup_documents": "batch", "dedup_records": "batch",
+}
 
 
-
-def _units(results: list[DedupResult]) -> list[int]:
-    """Near-duplicate group of each document: its cluster's first document in the batch."""
-    first: dict[str, int] = {}
-    return [first.setdefault(r.cluster, r.index) for r in results]
-
-
-def dedup_records(
-    records: Iterable[dict[str, Any]],
-    *,
-    events: bool = False,
-    keep: str = "cleanest",
-    threshold: float | None = None,
-    text_field: str | None = None,
-    id_field: str | None = None,
-    cleaner: Any = None,
-    params: DedupParams | None = None,
-    event_params: EventParams | None = None,
-    info: ClusterInfo | None = None,
-    previous: Index | None = None,
-) -> list[DedupResult]:
-    """One :class:`DedupResult` per record, in order.
-
-    Texts are found like ``newsclean clean`` does (``text_field`` or the first of text,
-    maintext, content, body) and cleaned with ``cleaner`` (default ``Cleaner()``: spin flagged and
-    restored with the built-in table, as ``newsclean clean`` does) before comparison; the records
-    themselves are not modified.  A record's cleaning edits and spin score weigh in the choice of
-    survivors (``keep="cleanest"``).  A record without usable text
-    raises :class:`newsclean.engine.local.BadRecord`.  ``threshold`` overrides the word
-    containment threshold of ``params``.  ``previous``: deduplicate against a previous
-    run's index (:func:`newsclean.dedup.index.load_index`), see :func:`cluster_documents`.
-    """
-    from dataclasses import replace
-
-    from ..engine.local import find_id, find_text
-
-    if cleaner is None:
-        from ..clean.pipeline import Cleaner
-
-        cleaner = Cleaner()
-    params = params or DedupParams()
-    if threshold is not None:
-        params = replace(params, threshold=threshold)
-    recs = list(records)
-    docs = []
-    ids = []
-    for rec in recs:
-        _, text = find_text(rec, text_field)
-        result = cleaner.clean(text)
-        ids.append(find_id(rec, id_field)[1] if isinstance(rec, dict) else None)
-        docs.append(Document(id=ids[-1], text=result.text, edits=len(result.edits), date=record_date(rec),
-                             spin=result.spun_score))
-    for d, name in zip(docs, unique_names(ids, taken=set(previous.names) if previous is not None else ())):
-        d.name = name
-    return dedup_documents(docs, events=events, keep=keep, params=params, event_params=event_params, info=info,
-                           previous=previous)
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,4 +1,18 @@
-"""The ``newsclean dedup`` driver: read, reject, clean, cluster, write OUTDIR.
+"""The ``newsclean dedup`` / ``run`` driver: named, timed steps from the inputs to OUTDIR.
+
+:func:`run_dedup` reads as its steps (each timed into stats.json's ``timings``)::
+
+    check        paths and a previous run's index, before anything is read
+    open         OUTDIR's manifest (resume, or refuse another run), standard input spooled
+    shards       prepare_shard on the workers: read, clean, featurise, count event terms
+    events       (with events) vocabulary, weights and candidate pairs; the cosines are
+                 left running on the workers while this process clusters
+    load         every shard's features and metadata, memory-mapped
+    cluster      near-duplicate clustering (its own timings: minhash_lsh, verify, survivors)
+    index        OUTDIR/index/, for a later --against
+    events       (with events) the linkage, given the clusters
+    write        write_shard on the workers: each shard's part of the outputs
+    concatenate  the parts in order into the outputs; stats.json; the manifest says complete
 
 Outputs (all atomic; identical input gives byte-identical clusters/kept/duplicates;
 ``stats.json`` differs only in its ``timings``):
@@ -12,43 +26,46 @@ Outputs (all atomic; identical input gives byte-identical clusters/kept/duplicat
   source, line, id, reason and raw text (always created, possibly empty);
 * ``stats.json`` — counts, cluster size histogram, timings, parameters;
 * ``index/`` — what ``--against OUTDIR`` needs to deduplicate a later batch against
-  this run (:mod:`.index`): every record's name, cluster, exact-text digest, MinHash
-  signatures and shingle sets, and the parameters.
+  this run (:mod:`.index`).
 
 With ``against`` (a previous run's OUTDIR, same parameters), the new records are also
 compared with that run's index: one that matches an archived record joins its cluster
 (the archived survivor stays the survivor).  The outputs cover the new records only;
 ``index/`` holds the previous records and the new ones, so runs chain.  Events are
-computed within the new batch.
-
-The stages, on the engine's workers where they are per shard (:mod:`.stages`):
-shards (read, clean, featurise, count event terms) -> event weights and candidate
-pairs, whose cosines the workers compute while this process clusters near-duplicates
--> event linkage -> each shard's part of the outputs.  This process only holds
-compact arrays: features (memory-mapped while copied), verdicts, event pairs.
+computed within the new batch.  This process only holds compact arrays: features
+(memory-mapped while copied), verdicts, event pairs.
 """
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 import os
 import resource
 import shutil
-import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
-from . import ClusterInfo, DedupParams, EventParams
-from .core import DocMeta, cluster_features, unique_names
-from .index import empty_index, load_index, write_index
-from .stages import (
+from ..config import Config, ConfigError
+from ..engine.executors import Engine
+from ..engine.manifest import WORK, describe_inputs, open_run, write_manifest
+from ..engine.shards import plan_shards, spool_stdin
+from ..engine.steps import Steps
+from ..io.base import InputFile
+from ..records import StrictStop
+from .core import ClusterInfo, DocMeta, Verdicts, cluster_features, unique_names
+from .events import event_names
+from .features import concat_features
+from .index import Index, empty_index, load_index, write_index
+from .shard import (
     ShardJob,
-    StageConfig,
-    StrictStop,
     WriteJob,
     load_shard_features,
     load_shard_meta,
@@ -56,12 +73,13 @@ from .stages import (
     save_verdicts,
     shard_done,
     shard_folder,
-    start_event_groups,
     write_shard,
 )
+from .stages import PendingEvents, start_event_groups
 
 OUTPUT_NAMES = ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json")
 STOP_AFTER_ENV = "NEWSCLEAN_STOP_AFTER_SHARDS"  # tests: die abruptly after N shards, to test resuming
+SPOOL = ".stdin.input"  # standard input, copied into OUTDIR so that workers can read it
 
 __all__ = ["OUTPUT_NAMES", "DedupStats", "StrictStop", "run_dedup"]
 
@@ -82,10 +100,304 @@ class DedupStats:
         return self.input_records == self.kept + self.duplicates + self.rejected
 
 
+def run_dedup(files: list[InputFile], outdir: Path, config: Config | None = None, *, cleaner: Any = None,
+              progress: Callable[[dict[str, Any]], None] | None = None,
+              **options: Any) -> tuple[DedupStats, dict[str, Any]]:
+    """Run the whole command; returns the stats and the stats.json document.
+
+    ``options`` replace fields of ``config`` by name (:meth:`Config.replace`:
+    ``events=True``, ``keep="first"``, ``workers=2`` ...; ``params``, ``event_params``,
+    ``shard_bytes`` and ``rejects_path`` are read too).  ``cleaner`` replaces the one
+    ``config.clean`` describes; ``progress`` receives each finished shard's summary.
+    With ``cleaned_archive`` (``newsclean run``) the archived records carry their
+    cleaned text, in the field it was read from.  Raises :class:`ConfigError` for
+    unusable paths, :class:`~newsclean.dedup.index.IndexMismatch` for a previous
+    run made otherwise, :class:`~newsclean.engine.manifest.RunConflict` when OUTDIR
+    holds another run and ``force`` is not set, :class:`StrictStop` on a bad record
+    with ``strict``.
+    """
+    config = (config or Config()).replace(**_earlier_names(options))
+    run = _DedupRun(list(files), Path(outdir), config, cleaner, progress)
+    steps = run.steps
+    with steps("check"):
+        run.check()
+    with steps("open"):
+        run.open()
+    with Engine(config.run.worker_count(), config.run.engine, config.run.scheduler) as engine:
+        with steps("shards"):
+            run.prepare_shards(engine)
+        pending = None
+        if config.dedup.events is not None:
+            with steps("events"):
+                pending = start_event_groups(engine, run.folders, run.work, config.dedup.events, steps.timings)
+        with steps("load"):
+            features, meta = run.load()
+        with steps("cluster"):
+            verdicts = run.cluster(features, meta)
+        with steps("index"):
+            run.write_index()
+            del features  # the largest structure: gone before the outputs are written
+        columns = verdict_columns(verdicts)
+        if pending is not None:
+            with steps("events"):
+                columns["event"] = run.finish_events(pending, columns["cluster"])
+        with steps("write"):
+            run.write_shards(engine, columns)
+    with steps("concatenate"):
+        run.concatenate()
+    return run.finish(columns)
+
+
+def _earlier_names(options: dict[str, Any]) -> dict[str, Any]:
+    """The keyword names of earlier versions, as config fields."""
+    options = dict(options)
+    shard_bytes = options.pop("shard_bytes", None)
+    if shard_bytes:
+        options["shard_size"] = shard_bytes / (1024 * 1024)
+    if "rejects_path" in options:
+        options["rejects"] = options.pop("rejects_path")
+    event_params = options.pop("event_params", None)
+    if event_params is not None and options.get("events"):
+        options["events"] = event_params
+    return options
+
+
+def verdict_columns(verdicts: Verdicts) -> dict[str, list[Any]]:
+    """The clustering's verdict on each record, as the columns the outputs are written
+    from (:data:`~newsclean.dedup.shard.VERDICTS`): its cluster (the survivor's name),
+    the survivor it duplicates (None for survivors), the verified similarity to it, and
+    for a composite page the records it holds."""
+    cluster = [verdicts.name_of(g) for g in verdicts.survivor.tolist()]
+    return {
+        "cluster": cluster,
+        "duplicate_of": [None if name == own else name for name, own in zip(cluster, verdicts.names)],
+        "similarity": [round(float(x), 4) for x in verdicts.similarity.tolist()],
+        "contains": [verdicts.contained_names(i) for i in range(len(cluster))] if verdicts.contains else None,
+    }
+
+
+class _DedupRun:
+    """The state the steps of :func:`run_dedup` share."""
+
+    def __init__(self, files: list[InputFile], outdir: Path, config: Config, cleaner: Any,
+                 progress: Callable[[dict[str, Any]], None] | None) -> None:
+        self.files, self.outdir, self.config, self.progress = files, outdir, config, progress
+        self.cleaner = cleaner if cleaner is not None else config.clean.cleaner()
+        self.steps = Steps()
+        self.stats = DedupStats(timings=self.steps.timings)
+        self.info = ClusterInfo()
+        self.work = outdir / WORK
+        self.previous: Index | None = None
+        self.manifest: dict[str, Any] = {}
+        self.folders: list[Path] = []
+        self.counts: list[int] = []  # accepted records per shard
+        self.names: list[str] = []
+        self.dates: np.ndarray | None = None
+
+    def check(self) -> None:
+        """Refuse outputs that would replace an input, and a previous run made otherwise
+        (before reading anything: a mismatching index raises IndexMismatch)."""
+        outdir, read, against = self.outdir, self.config.read, self.config.dedup.against
+        if outdir.exists() and not outdir.is_dir():
+            raise ConfigError(f"output {outdir} exists and is not a folder")
+        real_out = Path(os.path.realpath(outdir))
+        for f in self.files:
+            if f.path is None:
+                continue
+            if Path(os.path.realpath(f.path)).parent == real_out and f.path.name in OUTPUT_NAMES:
+                raise ConfigError(f"input {f.path} would be overwritten by the output; choose another OUTDIR")
+            if read.rejects is not None and os.path.realpath(f.path) == os.path.realpath(read.rejects):
+                raise ConfigError(f"--rejects {read.rejects} is an input; choose another path")
+        if against is not None:
+            if not Path(against).is_dir():
+                raise ConfigError(f"--against {against}: no such folder (give the OUTDIR of a previous dedup or run)")
+            if Path(os.path.realpath(against)) == real_out:
+                raise ConfigError("--against must be another folder than -o/--output: the previous run's outputs "
+                                  "would be replaced")
+            self.previous = load_index(Path(against), self.config.dedup.params, self.config.dedup.keep)
+
+    def open(self) -> None:
+        """Resume the run in OUTDIR, or start it (refusing another run's OUTDIR)."""
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        spool = self.outdir / SPOOL
+        self.files = spool_stdin(self.files, spool.parent, spool.name)
+        inputs = describe_inputs(self.files)
+        for f, entry in zip(self.files, inputs):
+            if f.path is not None and Path(f.path) == spool:
+                entry.update(path="<stdin>", digest=_digest(spool))
+        command = "run" if self.config.dedup.cleaned_archive else "dedup"
+        self.manifest, _ = open_run(self.outdir, command, inputs, self.fingerprint(), force=self.config.run.force,
+                                    owned=OUTPUT_NAMES)
+        self.work.mkdir(exist_ok=True)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What the manifest holds of the configuration: the config's fingerprint, the
+        cleaner as built and the spin table's contents, a previous run by its full path."""
+        doc = self.config.fingerprint()
+        against = doc["dedup"]["against"]
+        doc["dedup"]["against"] = str(Path(against).resolve()) if against is not None else None
+        table = getattr(self.cleaner, "spin_table", None)
+        doc["cleaner"] = repr(self.cleaner)
+        doc["spin_table"] = table.fingerprint() if table is not None else None
+        return doc
+
+    def prepare_shards(self, engine: Engine) -> None:
+        """Read, clean and featurise every shard, skipping those a previous attempt finished."""
+        specs = plan_shards(self.files, self.config.run.shard_bytes)
+        jobs = [ShardJob(spec, str(self.work), self.config, self.cleaner) for spec in specs]
+        self.folders = [shard_folder(self.work, spec.index) for spec in specs]
+        todo = [job for job, folder in zip(jobs, self.folders) if not shard_done(folder, self.config)]
+        self.stats.resumed_shards = len(jobs) - len(todo)
+        stop_after = int(os.environ.get(STOP_AFTER_ENV) or 0)
+        for finished, (_, summary) in enumerate(engine.map(prepare_shard, todo), 1):
+            if self.progress is not None:
+                self.progress(summary)
+            if stop_after and finished >= stop_after:
+                os._exit(137)  # as if killed: no cleanup, no outputs
+
+    def load(self) -> tuple[Any, DocMeta]:
+        """Every shard's features (memory-mapped while copied) and what the survivor
+        policies read, in input order; records' names made unique."""
+        ids: list[Any] = []
+        metas = []
+        for folder in self.folders:
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            self.stats.input_records += summary["input_records"]
+            self.stats.rejected += summary["rejected"]
+            shard_ids, meta = load_shard_meta(folder)
+            ids.extend(shard_ids)
+            metas.append(meta)
+            self.counts.append(summary["accepted"])
+        params = self.config.dedup.params
+        features = concat_features([partial(load_shard_features, f, mmap=True) for f in self.folders],
+                                   params.num_perm)
+        taken = set(self.previous.names) if self.previous is not None else ()
+        self.names = unique_names(ids, taken=taken)
+
+        def stacked(key: str, dtype: Any) -> np.ndarray:
+            return np.concatenate([m[key] for m in metas]) if metas else np.zeros(0, dtype)
+
+        meta = DocMeta(names=self.names, ids=ids, edits=stacked("edits", np.int64),
+                       length=stacked("length", np.int64), date=stacked("date", np.float64),
+                       spin=stacked("spin", np.float64))
+        self.dates = meta.date  # the events' time window
+        return features, meta
+
+    def cluster(self, features: Any, meta: DocMeta) -> Verdicts:
+        dedup = self.config.dedup
+        verdicts = cluster_features(features, meta, keep=dedup.keep, params=dedup.params, info=self.info,
+                                    previous=self.previous, build_index=True)
+        self.steps.timings.update(self.info.timings)
+        return verdicts
+
+    def write_index(self) -> None:
+        dedup = self.config.dedup
+        base = self.previous if self.previous is not None else empty_index(dedup.params, dedup.keep)
+        write_index(self.outdir, base, self.info.index)
+        self.info.index = None
+
+    def finish_events(self, pending: PendingEvents, cluster: list[str]) -> list[str]:
+        """Each record's event name, given its cluster (near-duplicates share an event)."""
+        first: dict[str, int] = {}
+        units = [first.setdefault(c, i) for i, c in enumerate(cluster)]
+        del first
+        labels = pending.finish(units, dates=self.dates)
+        self.info.event_candidates = pending.n_candidates
+        return event_names(labels, cluster)
+
+    def write_shards(self, engine: Engine, columns: dict[str, list[Any]]) -> None:
+        """Each shard's verdicts into its folder, then its part of the outputs on the workers."""
+        jobs = []
+        at = 0
+        for folder, count in zip(self.folders, self.counts):
+            save_verdicts(folder, {name: values[at:at + count] if values is not None else None
+                                   for name, values in columns.items()})
+            jobs.append(WriteJob(str(folder)))
+            at += count
+        for _, written in engine.map(write_shard, jobs):
+            self.stats.kept += written["kept"]
+            self.stats.duplicates += written["duplicates"]
+
+    def concatenate(self) -> None:
+        """The shards' parts, in order, into the outputs (each written atomically)."""
+        folders, outdir = self.folders, self.outdir
+        empty_gzip = gzip.compress(b"", mtime=0)
+        _concat_into(outdir / "clusters.jsonl", [f / "part.clusters" for f in folders])
+        _concat_into(outdir / "kept.jsonl.gz", [f / "part.kept.gz" for f in folders], empty_gzip)
+        _concat_into(outdir / "duplicates.jsonl.gz", [f / "part.duplicates.gz" for f in folders], empty_gzip)
+        rejects = Path(self.config.read.rejects) if self.config.read.rejects is not None else None
+        target = rejects or outdir / "rejects.jsonl"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _concat_into(target, [f / "rejects.jsonl" for f in folders])
+
+    def finish(self, columns: dict[str, list[Any]]) -> tuple[DedupStats, dict[str, Any]]:
+        """stats.json written, the manifest marked complete, the work folder removed."""
+        sizes = Counter(columns["cluster"])
+        self.stats.clusters = len(sizes)
+        if "event" in columns:
+            self.stats.events = len(set(columns["event"]))
+        self.steps.finish()
+        doc = stats_document(self.stats, self.info, self.config, sizes, self.previous, len(self.folders))
+        tmp = self.outdir / ".stats.json.tmp"
+        tmp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        os.replace(tmp, self.outdir / "stats.json")
+        self.manifest["status"] = "complete"
+        write_manifest(self.outdir, self.manifest)
+        if not self.config.run.keep_work:
+            shutil.rmtree(self.work, ignore_errors=True)
+        (self.outdir / SPOOL).unlink(missing_ok=True)
+        assert len(self.names) == self.stats.kept + self.stats.duplicates
+        return self.stats, doc
+
+
+def stats_document(stats: DedupStats, info: ClusterInfo, config: Config, sizes: Counter[str],
+                   previous: Index | None, shards: int) -> dict[str, Any]:
+    """The stats.json of a run: counts, cluster sizes, the clustering's side results,
+    parameters, and this machine's timings (the rest is determined by the inputs)."""
+    events = config.dedup.events is not None
+    hist = Counter(sizes.values())
+    rejects = config.read.rejects
+    return {
+        "input_records": stats.input_records,
+        "kept": stats.kept,
+        "duplicates": stats.duplicates,
+        "rejected": stats.rejected,
+        "balanced": stats.balanced,
+        "clusters": stats.clusters,
+        "events": stats.events,
+        "cluster_size_histogram": {str(k): hist[k] for k in sorted(hist)},
+        "exact_duplicate_groups": info.exact_groups,
+        "short_documents": info.short_docs,
+        "lsh_candidate_pairs": info.candidates,
+        "verified_pairs": info.verified,
+        "composite_pages": info.composite_pages,
+        "min_removed_similarity": info.min_similarity,
+        "event_candidate_pairs": info.event_candidates if events else None,
+        "against": config.dedup.against,
+        "previous_records": previous.size if previous is not None else 0,
+        "joined_previous": info.joined_previous,
+        "rejects_file": rejects if rejects is not None else "rejects.jsonl",
+        "shards": shards,
+        "resumed_shards": stats.resumed_shards,
+        "parameters": config.stats_parameters(),
+        "run": {"workers": config.run.worker_count(), "engine": config.run.engine,
+                "scheduler": config.run.scheduler},
+        "timings": {**{k: round(v, 4) for k, v in stats.timings.items()}, "peak_rss_mb": _peak_rss_mb()},
+    }
+
+
 def _peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return round(max(own, children) / 1024, 1)
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _concat_into(target: Path, parts: list[Path], empty: bytes = b"") -> None:
@@ -99,228 +411,3 @@ def _concat_into(target: Path, parts: list[Path], empty: bytes = b"") -> None:
         if not wrote and empty:
             out.write(empty)
     os.replace(tmp, target)
-
-
-def run_dedup(
-    files: list[Any],
-    outdir: Path,
-    *,
-    events: bool = False,
-    keep: str = "cleanest",
-    params: DedupParams | None = None,
-    event_params: EventParams | None = None,
-    text_field: str | None = None,
-    id_field: str | None = None,
-    max_bytes: int = 64 * 1024 * 1024,
-    strict: bool = False,
-    cleaner: Any = None,
-    cleaned_archive: bool = False,
-    doc_timeout: float | None = 60.0,
-    against: Path | None = None,
-    workers: int = 1,
-    engine: str = "local",
-    scheduler: str | None = None,
-    force: bool = False,
-    rejects_path: Path | None = None,
-    shard_bytes: int | None = None,
-    keep_work: bool = False,
-    progress: Any = None,
-) -> tuple[DedupStats, dict[str, Any]]:
-    """Run the whole command; returns the stats and the stats.json document.
-
-    With ``cleaned_archive`` (``newsclean run``) the archived records carry their
-    cleaned text, in the field it was read from.  Raises
-    :class:`~newsclean.engine.manifest.RunConflict` when OUTDIR holds another run and
-    ``force`` is not set, :class:`StrictStop` on a bad record with ``strict``.
-    """
-    from ..engine.executors import Engine
-    from ..engine.manifest import WORK, describe_inputs, open_run, write_manifest
-    from ..engine.shards import DEFAULT_SHARD_BYTES, plan_shards, spool_stdin
-
-    if cleaner is None:
-        from ..clean.pipeline import Cleaner
-
-        cleaner = Cleaner()
-    params = params or DedupParams()
-    event_params = event_params or EventParams()
-    shard_bytes = shard_bytes or DEFAULT_SHARD_BYTES
-    # before reading anything: a mismatching index raises IndexMismatch
-    previous = load_index(against, params, keep) if against is not None else None
-    started = time.perf_counter()
-    outdir.mkdir(parents=True, exist_ok=True)
-    spool = outdir / ".stdin.input"
-    files = spool_stdin(files, spool.parent, spool.name)
-    inputs = describe_inputs(files)
-    for f, entry in zip(files, inputs):
-        if f.path is not None and Path(f.path) == spool:
-            import hashlib
-
-            h = hashlib.sha256()
-            with open(spool, "rb") as fh:
-                while block := fh.read(1 << 20):
-                    h.update(block)
-            entry.update(path="<stdin>", digest=h.hexdigest())
-    config = StageConfig(params=params, cleaner=cleaner, text_field=text_field, id_field=id_field,
-                         max_bytes=max_bytes, doc_timeout=doc_timeout, strict=strict,
-                         cleaned_archive=cleaned_archive, events=events,
-                         event_name_boost=event_params.name_boost)
-    settings = {
-        "dedup": asdict(params), "keep": keep, "events": events,
-        "event": asdict(event_params) if events else None, "cleaned_archive": cleaned_archive,
-        "text_field": text_field, "id_field": id_field, "max_bytes": max_bytes, "doc_timeout": doc_timeout,
-        "strict": strict, "cleaner": repr(cleaner),
-        "spin_table": (cleaner.spin_table.fingerprint() if getattr(cleaner, "spin_table", None) is not None
-                       else None),
-        "against": str(Path(against).resolve()) if against is not None else None, "shard_bytes": shard_bytes,
-    }
-    command = "run" if cleaned_archive else "dedup"
-    manifest, _ = open_run(outdir, command, inputs, settings, force=force, owned=OUTPUT_NAMES)
-    work = outdir / WORK
-    work.mkdir(exist_ok=True)
-    stats = DedupStats()
-
-    # 1. shards: read, clean, featurise (skipping those a previous attempt finished)
-    specs = plan_shards(files, shard_bytes)
-    jobs = [ShardJob(spec, str(work), config) for spec in specs]
-    todo = [j for j in jobs if not shard_done(shard_folder(work, j.spec.index), config)]
-    stats.resumed_shards = len(jobs) - len(todo)
-    stop_after = int(os.environ.get(STOP_AFTER_ENV) or 0)
-    # one pool (or Dask cluster) for both mapped stages: workers start once
-    with Engine(workers, engine, scheduler) as runner:
-        for finished, (_, summary) in enumerate(runner.map(prepare_shard, todo), 1):
-            if progress is not None:
-                progress(summary)
-            if stop_after and finished >= stop_after:
-                os._exit(137)  # as if killed: no cleanup, no outputs
-        stats.timings["shards"] = time.perf_counter() - started
-        folders = [shard_folder(work, j.spec.index) for j in jobs]
-        pending_events, event_seconds = None, 0.0
-        if events:  # started first: the workers compute its cosines while this process clusters
-            t = time.perf_counter()
-            pending_events = start_event_groups(runner, folders, work, event_params, stats.timings)
-            event_seconds = time.perf_counter() - t
-
-        # 2. the clustering over every shard's features
-        t = time.perf_counter()
-        ids: list[Any] = []
-        metas = []
-        counts = []
-        import json
-
-        for folder in folders:
-            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            stats.input_records += summary["input_records"]
-            stats.rejected += summary["rejected"]
-            shard_ids, meta = load_shard_meta(folder)
-            ids.extend(shard_ids)
-            metas.append(meta)
-            counts.append(summary["accepted"])
-        from .features import concat_features
-
-        feat = concat_features([partial(load_shard_features, f, mmap=True) for f in folders], params.num_perm)
-        taken = set(previous.names) if previous is not None else ()
-        names = unique_names(ids, taken=taken)
-
-        def stacked(key: str, dtype: Any) -> np.ndarray:
-            return np.concatenate([m[key] for m in metas]) if metas else np.zeros(0, dtype)
-
-        meta = DocMeta(names=names, ids=ids, edits=stacked("edits", np.int64), length=stacked("length", np.int64),
-                       date=stacked("date", np.float64), spin=stacked("spin", np.float64))
-        metas = []  # the per-shard arrays are in meta now
-        stats.timings["load"] = time.perf_counter() - t
-        info = ClusterInfo()
-        verdicts = cluster_features(feat, meta, keep=keep, params=params, info=info, previous=previous,
-                                    build_index=True)
-        stats.timings.update(info.timings)
-        t = time.perf_counter()
-        write_index(outdir, previous if previous is not None else empty_index(params, keep), info.index)
-        info.index = None
-        del feat  # the largest structure: gone before the outputs are written
-        stats.timings["index"] = time.perf_counter() - t
-        n = len(names)
-        cluster_names = [verdicts.name_of(g) for g in verdicts.survivor.tolist()]
-        similarity = [round(float(x), 4) for x in verdicts.similarity.tolist()]
-        event_names: list[str] | None = None
-        if pending_events is not None:
-            t = time.perf_counter()
-            from .events import event_names as name_events
-
-            first: dict[str, int] = {}
-            units = [first.setdefault(c, i) for i, c in enumerate(cluster_names)]
-            del first
-            labels = pending_events.finish(units, dates=meta.date)
-            del units
-            info.event_candidates = pending_events.n_candidates
-            event_names = name_events(labels, cluster_names)
-            stats.timings["events"] = event_seconds + time.perf_counter() - t
-
-        # 3. each shard's part of the outputs, then the parts in order
-        t = time.perf_counter()
-        write_jobs = []
-        at = 0
-        for folder, c in zip(folders, counts):
-            sl = slice(at, at + c)
-            own = [names[i] for i in range(at, at + c)]
-            save_verdicts(folder, cluster=cluster_names[sl],
-                          duplicate_of=[None if cn == me else cn for cn, me in zip(cluster_names[sl], own)],
-                          similarity=similarity[sl], event=event_names[sl] if event_names is not None else None,
-                          contains={i - at: verdicts.contained_names(i) for i in verdicts.contains if at <= i < at + c})
-            write_jobs.append(WriteJob(str(folder)))
-            at += c
-        for _, r in runner.map(write_shard, write_jobs):
-            stats.kept += r["kept"]
-            stats.duplicates += r["duplicates"]
-        _concat_into(outdir / "clusters.jsonl", [f / "part.clusters" for f in folders])
-        _concat_into(outdir / "kept.jsonl.gz", [f / "part.kept.gz" for f in folders], gzip.compress(b"", mtime=0))
-        _concat_into(outdir / "duplicates.jsonl.gz", [f / "part.duplicates.gz" for f in folders],
-                     gzip.compress(b"", mtime=0))
-        rejects_target = rejects_path or outdir / "rejects.jsonl"
-        rejects_target.parent.mkdir(parents=True, exist_ok=True)
-        _concat_into(rejects_target, [f / "rejects.jsonl" for f in folders])
-        sizes = Counter(cluster_names)
-        stats.clusters = len(sizes)
-        if events:
-            stats.events = len(set(event_names or ()))
-        stats.timings["write"] = time.perf_counter() - t
-        stats.timings["total"] = time.perf_counter() - started
-        hist = Counter(sizes.values())
-        doc = {
-            "input_records": stats.input_records,
-            "kept": stats.kept,
-            "duplicates": stats.duplicates,
-            "rejected": stats.rejected,
-            "balanced": stats.balanced,
-            "clusters": stats.clusters,
-            "events": stats.events,
-            "cluster_size_histogram": {str(k): hist[k] for k in sorted(hist)},
-            "exact_duplicate_groups": info.exact_groups,
-            "short_documents": info.short_docs,
-            "lsh_candidate_pairs": info.candidates,
-            "verified_pairs": info.verified,
-            "composite_pages": info.composite_pages,
-            "min_removed_similarity": info.min_similarity,
-            "event_candidate_pairs": info.event_candidates if events else None,
-            "against": str(against) if against is not None else None,
-            "previous_records": previous.size if previous is not None else 0,
-            "joined_previous": info.joined_previous,
-            "rejects_file": str(rejects_path) if rejects_path is not None else "rejects.jsonl",
-            "shards": len(jobs),
-            "resumed_shards": stats.resumed_shards,
-            "parameters": {"keep": keep, "events": events, "cleaned_archive": cleaned_archive, **asdict(params),
-                           **({"event_" + k: v for k, v in asdict(event_params).items()} if events else {})},
-            "run": {"workers": workers, "engine": engine, "scheduler": scheduler},
-            # measurements of this machine and run (the rest of the file is determined by the inputs)
-            "timings": {**{k: round(v, 4) for k, v in stats.timings.items()}, "peak_rss_mb": _peak_rss_mb()},
-        }
-        import orjson
-
-        tmp = outdir / ".stats.json.tmp"
-        tmp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-        os.replace(tmp, outdir / "stats.json")
-        manifest["status"] = "complete"
-        write_manifest(outdir, manifest)
-        if not keep_work:
-            shutil.rmtree(work, ignore_errors=True)
-        spool.unlink(missing_ok=True)
-        assert n == stats.kept + stats.duplicates
-        return stats, doc

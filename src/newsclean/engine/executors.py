@@ -1,7 +1,10 @@
 """Running the same per-shard function inline, on a local process pool, or on Dask.
 
-:func:`map_tasks` is the only thing the drivers call: it runs ``fn(task)`` for every
-task and yields ``(position, result)`` as they finish.  The functions are pure (a
+An :class:`Engine` is the only executor the drivers use: :meth:`Engine.map` runs
+``fn(task)`` for every task and yields ``(position, result)`` as they finish (the
+per-shard steps of ``dedup`` and ``run``); :meth:`Engine.imap` yields results in task
+order from a stream of tasks, a bounded number at a time (the record loop of
+``clean``).  The functions are pure (a
 shard's outputs depend only on the shard and the parameters), so which engine ran
 them, and in what order they finished, never changes the result.
 
@@ -28,7 +31,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 ENGINES = ("local", "dask")
@@ -101,15 +105,47 @@ class Engine:
             return ((k, fn(t)) for k, t in enumerate(tasks))
         return self._local(fn, tasks)
 
+    def imap(self, fn: Callable[[Any], Any], tasks: Iterable[Any], *, window: int) -> Iterator[Any]:
+        """``fn(task)`` for every task, in task order, with at most ``window`` tasks given
+        out at once: tasks are taken from ``tasks`` as results are, so a stream of any
+        length runs in bounded memory.  A worker that dies raises :class:`TaskFailed`
+        (a stream cannot be replayed, so there is no retry)."""
+        if self.engine == "local" and self.workers <= 1:
+            yield from map(fn, tasks)
+            return
+        submit = self._dask_client().submit if self.engine == "dask" else self._local_pool().submit
+        running: deque[Any] = deque()
+        position = 0
+        for task in tasks:
+            running.append(submit(fn, task, pure=False) if self.engine == "dask" else submit(fn, task))
+            if len(running) >= window:
+                yield self._in_order(running.popleft(), position)
+                position += 1
+        while running:
+            yield self._in_order(running.popleft(), position)
+            position += 1
+
+    @staticmethod
+    def _in_order(future: Any, position: int) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise TaskFailed(position, "a worker process died while running it") from None
+
+    def _local_pool(self) -> Any:
+        if self._pool is None:
+            self._pool = self._new_pool()
+        return self._pool
+
     def _new_pool(self) -> Any:
         from concurrent.futures import ProcessPoolExecutor
 
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def _local(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-        if self._pool is None:
-            self._pool = self._new_pool()
-        running = {self._pool.submit(fn, t): k for k, t in enumerate(tasks)}
+        running = {self._local_pool().submit(fn, t): k for k, t in enumerate(tasks)}
         return self._local_results(fn, tasks, running)
 
     def _local_results(self, fn: Callable[[Any], Any], tasks: Sequence[Any],

@@ -1,8 +1,11 @@
-"""Single-process cleaning engine: records in, cleaned records (or rejects) out, in order.
+"""The record loop of ``clean``: records in, cleaned records (or rejects) out, in order.
 
 :func:`clean_records` is the library entry point for dicts; :func:`run_clean` is what
-the CLI drives: it takes reader :class:`~newsclean.io.readers.Item` s and yields one
-:class:`Outcome` per item, so every input record is accounted for exactly once.
+the ``clean`` driver (:func:`newsclean.driver.clean_files`) runs: it takes reader
+:class:`~newsclean.io.base.Item` s and yields one :class:`~newsclean.records.Accepted`
+or :class:`~newsclean.records.Rejected` per item (:func:`~newsclean.records.clean_record`),
+so every input record is accounted for exactly once; :func:`run_clean_parallel` does
+the same on an :class:`~newsclean.engine.executors.Engine`'s processes.
 """
 from __future__ import annotations
 
@@ -13,66 +16,35 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..records import (
+    ID_FIELDS,
+    TEXT_FIELDS,
+    Accepted,
+    BadRecord,
+    Found,
+    Rejected,
+    clean_found_together,
+    clean_record,
+    find_id,
+    find_record,
+    find_text,
+)
+
 if TYPE_CHECKING:  # keep `import newsclean.engine.local` free of the heavy stages
     from ..clean.pipeline import Cleaner, CleanResult
-    from ..io.readers import Item
+    from ..io.base import Item
+    from .executors import Engine
 
-TEXT_FIELDS = ("text", "maintext", "content", "body")
-ID_FIELDS = ("id", "doc_id", "_id", "uuid", "url")
+__all__ = ["ERROR_FIELD", "ID_FIELDS", "LM_GROUP", "TEXT_FIELDS", "BadRecord", "Outcome", "Stats", "clean_records",
+           "RecordLoop", "find_id", "find_text", "run_clean", "run_clean_parallel"]
+
 ERROR_FIELD = "_newsclean_error"
+LM_GROUP = 12  # records whose swaps the language model weighs in one batch
 
-
-class BadRecord(ValueError):
-    """A record that cannot be cleaned (no text field, text not a string, not an object)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def find_text(record: Any, text_field: str | None = None) -> tuple[str, str]:
-    """``(field, text)`` of a record: ``text_field`` or the first alias present.
-
-    A key holding ``null`` counts as absent for the aliases, so ``{"text": null,
-    "maintext": "..."}`` uses ``maintext``.
-    """
-    if not isinstance(record, dict):
-        raise BadRecord(f"record is {type(record).__name__}, not an object")
-    if text_field is not None:
-        if text_field not in record:
-            raise BadRecord(f"no {text_field!r} field")
-        name = text_field
-    else:
-        present = [f for f in TEXT_FIELDS if record.get(f) is not None]
-        if not present:
-            nulls = [f for f in TEXT_FIELDS if f in record]
-            if nulls:
-                raise BadRecord(f"text field {nulls[0]!r} is null")
-            names = ", ".join(map(repr, list(record)[:20])) + (", ..." if len(record) > 20 else "")
-            raise BadRecord(
-                f"no text field (looked for {', '.join(TEXT_FIELDS)}; the record has {names or 'no fields'}; "
-                "see --text-field)"
-            )
-        name = present[0]
-    value = record[name]
-    if not isinstance(value, str):
-        kind = "null" if value is None else type(value).__name__
-        raise BadRecord(f"text field {name!r} is {kind}, not a string")
-    return name, value
-
-
-def find_id(record: dict[str, Any], id_field: str | None = None) -> tuple[str | None, Any]:
-    """``(field, value)`` of the record's id, or ``(None, None)`` if it has none."""
-    for name in (id_field,) if id_field is not None else ID_FIELDS:
-        if record.get(name) is not None:
-            return name, record[name]
-    return None, None
-
-
-def _default_cleaner() -> Cleaner:
-    from ..clean.pipeline import default_cleaner
-
-    return default_cleaner()
+def Outcome(item: Item, id: str, *, reason: str) -> Rejected:  # noqa: N802, A002
+    """A :class:`~newsclean.records.Rejected`, under the name the fuzz target
+    (``fuzz/fuzz_records.py``) builds its reject reports with."""
+    return Rejected(item, id, reason)
 
 
 def _cleaned_copy(record: dict[str, Any], name: str, result: CleanResult, explain: bool) -> dict[str, Any]:
@@ -110,7 +82,10 @@ def clean_records(
     """
     if errors not in ("raise", "keep"):
         raise ValueError(f"errors must be 'raise' or 'keep', not {errors!r}")
-    cleaner = cleaner if cleaner is not None else _default_cleaner()
+    if cleaner is None:
+        from ..clean.pipeline import default_cleaner
+
+        cleaner = default_cleaner()
     for record in records:
         try:
             name, text = find_text(record, text_field)
@@ -124,8 +99,6 @@ def clean_records(
             continue
         yield _cleaned_copy(record, name, cleaner.clean(text), explain)
 
-
-# ------------------------------------------------------------------ engine for the CLI
 
 
 @dataclass
@@ -158,6 +131,14 @@ class Stats:
     def docs_per_second(self) -> float:
         return self.input_records / self.seconds if self.seconds > 0 else 0.0
 
+    def add(self, other: Stats) -> None:
+        """Count ``other``'s cleaning (records changed, unchanged, spun; edits) in here."""
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.spun += other.spun
+        for name, k in other.edits_by_stage.items():
+            self.edits_by_stage[name] = self.edits_by_stage.get(name, 0) + k
+
     def finish(self) -> None:
         self.seconds = time.perf_counter() - self.started
 
@@ -175,40 +156,6 @@ class Stats:
         }
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What happened to one input item: a cleaned ``record`` or a reject ``reason``."""
-
-    item: Item
-    id: str  # for reports and diff headers: the record's id or "<source>:<line>"
-    record: dict[str, Any] | None = None
-    reason: str | None = None
-    before: str | None = None
-    after: str | None = None
-    edits: list[Any] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> bool:
-        return self.reason is not None
-
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after
-
-    def reject_record(self, raw_chars: int = 10_000) -> dict[str, Any]:
-        """The line for the rejects file: where, why, and the raw input (truncated)."""
-        raw = self.item.raw
-        if isinstance(raw, bytes):
-            # Decode only a prefix: a rejected 60 MB line needs no full decode.
-            raw = raw[: raw_chars * 4].decode("utf-8", errors="replace")
-        return {
-            "source": self.item.source,
-            "line": self.item.line,
-            "id": self.id,
-            "reason": self.reason,
-            "raw": raw[:raw_chars],
-        }
-
 
 def run_clean(
     items: Iterable[Item],
@@ -219,179 +166,103 @@ def run_clean(
     id_field: str | None = None,
     explain: bool = False,
     doc_timeout: float | None = None,
-) -> Iterator[Outcome]:
-    """Clean reader items in order, yielding exactly one :class:`Outcome` per item.
+) -> Iterator[Accepted | Rejected]:
+    """Clean reader items in order, yielding exactly one outcome per item.
 
     Output records keep every field; a record without any id gets
     ``id = "<file name>:<line>"`` (first key) so output lines stay traceable.
     A stage that crashes on one text, or a text that takes longer than
     ``doc_timeout`` seconds, rejects that record instead of the whole run.
     """
-    from .limits import DocTimeout, time_limit
-
     for name in getattr(cleaner, "stage_names", ()):
         stats.edits_by_stage.setdefault(name, 0)
     if getattr(cleaner, "spin_table", None) is not None:
         stats.edits_by_stage.setdefault("unspin", 0)
-
-    def prepare(item: Item) -> Outcome | _Pending:
-        stats.input_records += 1
-        record = item.record
-        fallback_id = f"{item.source}:{item.line}"
-        if record is None:
-            return Outcome(item, fallback_id, reason=item.error or "unreadable record")
-        id_name, id_value = find_id(record, id_field)
-        shown_id = fallback_id if id_name is None else str(id_value)
-        try:
-            name, text = find_text(record, text_field)
-        except BadRecord as e:
-            return Outcome(item, shown_id, reason=e.reason)
-        return _Pending(item, shown_id, id_name, name, text)
-
-    def clean_one(p: _Pending) -> Outcome:
-        try:
-            with time_limit(doc_timeout):
-                result = cleaner.clean(p.text)
-        except DocTimeout as e:
-            return Outcome(p.item, p.shown_id, reason=f"cleaning {e} (--doc-timeout)")
-        except Exception as e:  # a stage bug must not take a million-record run down
-            return Outcome(p.item, p.shown_id, reason=f"cleaning failed: {type(e).__name__}: {e}")
-        return finish(p, result)
-
-    def finish(p: _Pending, result: CleanResult) -> Outcome:
-        record, item = p.item.record, p.item
-        assert record is not None
-        out = _cleaned_copy(record, p.name, result, explain)
-        new_id_field = id_field or "id"
-        if p.id_name is None and new_id_field not in record:  # never overwrite, e.g. "id": null
-            out = {new_id_field: f"{PurePath(item.source).name}:{item.line}", **out}
-        for edit in result.edits:
-            stats.edits_by_stage[edit.stage] = stats.edits_by_stage.get(edit.stage, 0) + 1
-        outcome = Outcome(item, p.shown_id, out, before=p.text, after=result.text, edits=result.edits)
-        if result.spin is not None and result.spin.flagged:
-            stats.spun += 1
-        if outcome.changed:
-            stats.changed += 1
-        else:
-            stats.unchanged += 1
-        return outcome
-
+    fields = {"text_field": text_field, "id_field": id_field}
     if getattr(cleaner, "spin_lm", None) is None or getattr(cleaner, "unspin", None) != "restore":
         for item in items:
-            p = prepare(item)
-            yield p if isinstance(p, Outcome) else clean_one(p)
+            stats.input_records += 1
+            yield _counted(clean_record(item, cleaner, doc_timeout=doc_timeout, **fields), stats, id_field, explain)
         return
     # With a language model, records are cleaned in groups: the model weighs the
-    # swaps of a whole group in one batch.  A group that fails or runs out of time
-    # is cleaned again record by record, so each record gets its own verdict.
-    group: list[Outcome | _Pending] = []
-    for item in itertools.chain(items, [None]):
-        if item is not None:
-            group.append(prepare(item))
-            if len(group) < LM_GROUP:
-                continue
-        pending = [p for p in group if isinstance(p, _Pending)]
-        results: dict[int, CleanResult] = {}
-        if pending:
-            try:
-                with time_limit(None if doc_timeout is None else doc_timeout * len(pending)):
-                    results = dict(zip(map(id, pending), cleaner.clean_many([p.text for p in pending])))
-            except Exception:  # DocTimeout included
-                results = {}
-        for p in group:
-            if isinstance(p, Outcome):
-                yield p
-            elif id(p) in results:
-                yield finish(p, results[id(p)])
-            else:
-                yield clean_one(p)
-        group = []
+    # swaps of a whole group in one batch.
+    it = iter(items)
+    while group := list(itertools.islice(it, LM_GROUP)):
+        stats.input_records += len(group)
+        found = [find_record(item, **fields) for item in group]
+        cleaned = iter(clean_found_together([f for f in found if isinstance(f, Found)], cleaner, doc_timeout))
+        for f in found:
+            yield _counted(f if isinstance(f, Rejected) else next(cleaned), stats, id_field, explain)
 
 
-LM_GROUP = 12  # records whose swaps the language model weighs in one batch
+def _counted(outcome: Accepted | Rejected, stats: Stats, id_field: str | None,
+             explain: bool) -> Accepted | Rejected:
+    """``outcome`` with the record ``clean`` writes, counted in ``stats``."""
+    if outcome.rejected:
+        return outcome
+    result = outcome.result
+    record = outcome.item.record
+    assert record is not None
+    out = _cleaned_copy(record, outcome.text_field, result, explain)
+    new_id_field = id_field or "id"
+    if outcome.id_field is None and new_id_field not in record:  # never overwrite, e.g. "id": null
+        out = {new_id_field: f"{PurePath(outcome.item.source).name}:{outcome.item.line}", **out}
+    outcome.record = out
+    for edit in result.edits:
+        stats.edits_by_stage[edit.stage] = stats.edits_by_stage.get(edit.stage, 0) + 1
+    if result.spin is not None and result.spin.flagged:
+        stats.spun += 1
+    if outcome.changed:
+        stats.changed += 1
+    else:
+        stats.unchanged += 1
+    return outcome
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A record whose text was found, waiting to be cleaned."""
+@dataclass(frozen=True)
+class RecordLoop:
+    """What :func:`run_clean` needs besides the items and the counters."""
 
-    item: Item
-    shown_id: str
-    id_name: str | None
-    name: str
-    text: str
+    cleaner: Cleaner
+    text_field: str | None = None
+    id_field: str | None = None
+    explain: bool = False
+    doc_timeout: float | None = None
+
+    def run(self, items: Iterable[Item], stats: Stats) -> Iterator[Accepted | Rejected]:
+        return run_clean(items, self.cleaner, stats=stats, text_field=self.text_field, id_field=self.id_field,
+                         explain=self.explain, doc_timeout=self.doc_timeout)
 
 
-def _clean_chunk(args: tuple) -> tuple[list[Outcome], Stats]:
+def _clean_chunk(chunk: tuple[list[Item], RecordLoop]) -> tuple[list[Accepted | Rejected], Stats]:
     """Worker side of :func:`run_clean_parallel`: one chunk of items, its own counters."""
-    items, cleaner, text_field, id_field, explain, doc_timeout = args
+    items, loop = chunk
     stats = Stats()
-    outcomes = list(run_clean(items, cleaner, stats=stats, text_field=text_field, id_field=id_field,
-                              explain=explain, doc_timeout=doc_timeout))
-    for oc in outcomes:
-        if not oc.rejected:
-            oc.item.raw = b""  # only reject reports need the raw line: do not ship it back
+    outcomes = list(loop.run(items, stats))
+    for outcome in outcomes:
+        if not outcome.rejected:
+            outcome.item.raw = b""  # only reject reports need the raw line: do not ship it back
     return outcomes, stats
 
 
-def run_clean_parallel(
-    items: Iterable[Item],
-    cleaner: Cleaner,
-    *,
-    stats: Stats,
-    workers: int,
-    text_field: str | None = None,
-    id_field: str | None = None,
-    explain: bool = False,
-    doc_timeout: float | None = None,
-    chunk: int = 256,
-    warmup: int = 2000,
-) -> Iterator[Outcome]:
-    """:func:`run_clean` on ``workers`` processes, outcomes still in input order.
+def run_clean_parallel(items: Iterable[Item], loop: RecordLoop, *, stats: Stats, engine: Engine, chunk: int = 256,
+                       warmup: int = 2000) -> Iterator[Accepted | Rejected]:
+    """:func:`run_clean` on ``engine``'s processes, outcomes still in input order.
 
     The first ``warmup`` items are cleaned here: an input that small ends before a
-    pool would have started.  After that, chunks of ``chunk`` items go to a process
-    pool, a bounded number in flight (memory stays bounded), and come back in order.
-    The result is the same as :func:`run_clean`'s, item for item.
+    pool would have started.  After that, chunks of ``chunk`` items go to the
+    engine, a bounded number in flight (memory stays bounded), and come back in
+    order.  The result is the same as :func:`run_clean`'s, item for item.
     """
-    import itertools
-    from collections import deque
-
     it = iter(items)
     head = list(itertools.islice(it, warmup))
-    inline = dict(stats=stats, text_field=text_field, id_field=id_field, explain=explain, doc_timeout=doc_timeout)
-    if workers <= 1 or len(head) < warmup:
-        yield from run_clean(itertools.chain(head, it), cleaner, **inline)
+    if engine.workers <= 1 or len(head) < warmup:
+        yield from loop.run(itertools.chain(head, it), stats)
         return
-    yield from run_clean(head, cleaner, **inline)
+    yield from loop.run(head, stats)
     del head
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    from .executors import TaskFailed
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        window: deque = deque()
-
-        def drain() -> Iterator[Outcome]:
-            fut = window.popleft()
-            try:
-                outcomes, part = fut.result()
-            except BrokenProcessPool:
-                raise TaskFailed(-1, "a worker process died while cleaning; nothing was written") from None
-            for oc in outcomes:
-                stats.input_records += 1
-                yield oc
-            stats.changed += part.changed
-            stats.unchanged += part.unchanged
-            stats.spun += part.spun
-            for name, k in part.edits_by_stage.items():
-                stats.edits_by_stage[name] = stats.edits_by_stage.get(name, 0) + k
-
-        while batch := list(itertools.islice(it, chunk)):
-            window.append(pool.submit(_clean_chunk, (batch, cleaner, text_field, id_field, explain, doc_timeout)))
-            if len(window) >= 4 * workers:
-                yield from drain()
-        while window:
-            yield from drain()
+    chunks = ((batch, loop) for batch in iter(lambda: list(itertools.islice(it, chunk)), []))
+    for outcomes, part in engine.imap(_clean_chunk, chunks, window=4 * engine.workers):
+        stats.input_records += len(outcomes)
+        yield from outcomes
+        stats.add(part)

@@ -12,7 +12,8 @@ and their hash.  A run started on an OUTDIR that holds:
   there (its outputs, ``index/``, ``work/``, the manifest) and starts over.  Other
   files are never removed.
 
-Workers, engine and scheduler are not in the hash: they never change a result.
+Workers, engine and scheduler are not in the hash: they never change a result
+(:meth:`newsclean.config.Config.fingerprint`).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from typing import Any
 
 MANIFEST = "manifest.json"
 WORK = "work"
-FORMAT = 1  # bump when the work folder's layout changes
+FORMAT = 2  # bump when the work folder's layout or the parameters' shape changes (2: newsclean.config)
 
 
 class RunConflict(Exception):
