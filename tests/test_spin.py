@@ -497,14 +497,18 @@ def test_cli_dedup_then_learn_then_clean(tmp_path, cli):
     for g, texts in enumerate(_clusters(6)):
         records.extend({"id": f"{g}-{k}", "text": t} for k, t in enumerate(texts))
     corpus = _jsonl(tmp_path / "corpus.jsonl", records)
-    assert cli("dedup", str(corpus), "-o", str(tmp_path / "dd"), "-q").exit_code == 0
-    assert cli("spin-table", str(tmp_path / "dd"), "-o", str(tmp_path / "t.tsv"), "-q").exit_code == 0
     new = _jsonl(tmp_path / "new.jsonl", [{"id": "n", "text": "The gamers saw the courtroom for the very first "
                                            "time in a thirty day period."}])
-    r = cli("clean", str(new), "-o", str(tmp_path / "n.jsonl"), "--spin-table", str(tmp_path / "t.tsv"), "-q")
-    assert r.exit_code == 0
-    assert json.loads((tmp_path / "n.jsonl").read_text())["text"] == \
-        "The players saw the court for the first time in a month."
+    # the three commands (dedup without learning, spin-table, clean --spin-table FILE) ...
+    assert cli("dedup", str(corpus), "-o", str(tmp_path / "dd"), "-q", "--no-learn-spin").exit_code == 0
+    assert cli("spin-table", str(tmp_path / "dd"), "-o", str(tmp_path / "t.tsv"), "-q").exit_code == 0
+    # ... and dedup learning by itself, its OUTDIR named as the table
+    assert cli("dedup", str(corpus), "-o", str(tmp_path / "learned"), "-q").exit_code == 0
+    for table in (tmp_path / "t.tsv", tmp_path / "learned"):
+        r = cli("clean", str(new), "-o", str(tmp_path / "n.jsonl"), "--spin-table", str(table), "-q")
+        assert r.exit_code == 0
+        assert json.loads((tmp_path / "n.jsonl").read_text())["text"] == \
+            "The players saw the court for the first time in a month."
 
 
 def test_builtin_table_is_what_its_source_builds():

@@ -109,6 +109,10 @@ ShardSize = Annotated[float, typer.Option(
     "of resuming).")]
 KeepWork = Annotated[bool, typer.Option(
     "--keep-work", help="Keep OUTDIR/work/ (per-shard intermediate files) after success.")]
+LearnSpin = Annotated[bool, typer.Option(
+    "--learn-spin/--no-learn-spin", help="Learn the spinner's swaps from the run's own clusters (spun copies "
+    "beside their originals), write them to OUTDIR/spin-table.tsv and judge every record with them too (run: "
+    "restore the flagged ones in the archive). On by default; nothing changes when nothing is learned.")]
 Against = Annotated[Path | None, typer.Option(
     "--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR (its index/, same "
     "parameters): new records matching archived ones join their clusters, archived survivors stay survivors; "
@@ -249,7 +253,8 @@ def _deduplicating_command(cleaned_archive: bool, events: Any, events_default: b
         events: events = events_default, keep: KeepPolicy = "cleanest",
         # how records are compared and grouped
         threshold: Threshold = None, event_threshold: EventThreshold = None, against: Against = None,
-        spin_tables: SpinTables = None, unspin: Unspin = "restore",
+        spin_tables: SpinTables = None, unspin: Unspin = "restore", learn_spin: LearnSpin = True,
+        spin_lm: SpinModel = None,
         # how records are read
         text_field: TextField = None, id_field: IdField = None,
         doc_timeout: DocTimeout = DEFAULT_DOC_TIMEOUT, max_bytes: MaxBytes = DEFAULT_MAX_BYTES, strict: Strict = False,

@@ -85,7 +85,7 @@ class CleanConfig:
         if self.unspin != "off":
             for name in self.spin_tables or (BUILTIN_TABLE,):
                 try:
-                    one = builtin_table() if name == BUILTIN_TABLE else read_table(Path(name))
+                    one = builtin_table() if name == BUILTIN_TABLE else read_table(table_path(name))
                 except TableError as e:
                     raise ConfigError(str(e)) from None
                 table = one if table is None else table.merged(one)
@@ -99,6 +99,21 @@ class CleanConfig:
             except ModelError as e:
                 raise ConfigError(str(e)) from None
         return Cleaner(skip=self.skip, tweets=self.tweets, spin_table=table, unspin=self.unspin, spin_lm=model)
+
+
+def table_path(name: str) -> Path:
+    """A spin table's file: the file named, or the table a run learned (``--spin-table
+    OUTDIR`` reads OUTDIR/spin-table.tsv)."""
+    path = Path(name)
+    if path.is_dir():
+        from .spin.corpus import TABLE_NAME
+
+        learned = path / TABLE_NAME
+        if not learned.exists():
+            raise ConfigError(f"--spin-table {name}: a folder without {TABLE_NAME} (give a table, or the OUTDIR of "
+                              "a run that learned one)")
+        return learned
+    return path
 
 
 @dataclass(frozen=True)
@@ -163,6 +178,7 @@ class DedupConfig:
     events: EventParams | None = None  # None: no event grouping
     against: str | None = None  # a previous run's OUTDIR
     cleaned_archive: bool = False  # run: the archive holds the cleaned text
+    learn_spin: bool = True  # learn a spinner's table from the run's clusters (with --unspin restore or flag)
 
     def __post_init__(self) -> None:
         _check_choice("keep", self.keep, KEEP_POLICIES)

@@ -658,12 +658,17 @@ class Clustering:
         info.composite_pages = len(contains)
         info.min_similarity = round(float(similarity[removed].min()), 4) if removed.any() else None
         info.timings["survivors"] = info.timings.get("survivors", 0.0) + time.perf_counter() - started
-        if build_index:
-            info.index = _index_part(meta.names, survivor, similarity, contains, texts.feat, self.exact_rep, texts,
-                                     self.params, keep)
         previous = texts.previous
-        return Verdicts(survivor=survivor, similarity=similarity, n_prev=n_prev, names=list(meta.names),
-                        prev_names=previous.names if previous is not None else [], contains=contains, spun=spun)
+        verdicts = Verdicts(survivor=survivor, similarity=similarity, n_prev=n_prev, names=list(meta.names),
+                            prev_names=previous.names if previous is not None else [], contains=contains, spun=spun)
+        if build_index:
+            info.index = self.index_of(verdicts, keep)
+        return verdicts
+
+    def index_of(self, verdicts: Verdicts, keep: str) -> Index:
+        """The index entries of the batch under ``verdicts``, for a later ``--against``."""
+        return _index_part(verdicts.names, verdicts.survivor, verdicts.similarity, verdicts.contains,
+                           self.texts.feat, self.exact_rep, self.texts, self.params, keep)
 
 
 def group_ties(exact_rep: np.ndarray, meta: DocMeta, n_prev: int) -> list[int]:

@@ -60,7 +60,8 @@ from ..engine.shards import plan_shards, spool_stdin
 from ..engine.steps import Steps
 from ..io.base import InputFile
 from ..records import StrictStop
-from .core import ClusterInfo, DocMeta, Verdicts, cluster_features, unique_names
+from . import unspin
+from .core import ClusterInfo, Clustering, DocMeta, Verdicts, unique_names
 from .events import event_names
 from .features import concat_features
 from .index import Index, empty_index, load_index, write_index
@@ -134,8 +135,11 @@ def run_dedup(files: list[InputFile], outdir: Path, config: Config | None = None
             features, meta = run.load()
         with steps("cluster"):
             verdicts = run.cluster(features, meta)
+        if run.learns_spin():
+            with steps("spin"):
+                verdicts = run.learn_spin(engine, verdicts, meta)
         with steps("index"):
-            run.write_index()
+            run.write_index(verdicts)
             del features  # the largest structure: gone before the outputs are written
         columns = verdict_columns(verdicts)
         if pending is not None:
@@ -193,6 +197,8 @@ class _DedupRun:
         self.counts: list[int] = []  # accepted records per shard
         self.names: list[str] = []
         self.dates: np.ndarray | None = None
+        self.clustering: Clustering | None = None
+        self.spin: unspin.SpinLearning | None = None
 
     def check(self) -> None:
         """Refuse outputs that would replace an input, and a previous run made otherwise
@@ -285,16 +291,30 @@ class _DedupRun:
 
     def cluster(self, features: Any, meta: DocMeta) -> Verdicts:
         dedup = self.config.dedup
-        verdicts = cluster_features(features, meta, keep=dedup.keep, params=dedup.params, info=self.info,
-                                    previous=self.previous, build_index=True)
+        self.clustering = Clustering(features, meta, params=dedup.params, info=self.info, previous=self.previous)
+        verdicts = self.clustering.decide(meta, dedup.keep)
         self.steps.timings.update(self.info.timings)
         return verdicts
 
-    def write_index(self) -> None:
+    def learns_spin(self) -> bool:
+        return self.config.dedup.learn_spin and getattr(self.cleaner, "spin_table", None) is not None
+
+    def learn_spin(self, engine: Engine, verdicts: Verdicts, meta: DocMeta) -> Verdicts:
+        """The spinner's table learned from the clusters (:mod:`.unspin`); with one, the
+        records of clusters judged again with it and the survivors chosen again."""
+        where = unspin.ShardPositions(self.folders, self.counts)
+        against = self.config.dedup.against
+        self.spin = unspin.learn(engine, where, verdicts, self.outdir, Path(against) if against else None)
+        if self.spin.table is None:
+            return verdicts
+        meta = unspin.judge(engine, where, verdicts, meta, self.spin.table, self.cleaner, self.spin)
+        return self.clustering.decide(meta, self.config.dedup.keep)
+
+    def write_index(self, verdicts: Verdicts) -> None:
         dedup = self.config.dedup
         base = self.previous if self.previous is not None else empty_index(dedup.params, dedup.keep)
-        write_index(self.outdir, base, self.info.index)
-        self.info.index = None
+        write_index(self.outdir, base, self.clustering.index_of(verdicts, dedup.keep))
+        self.clustering = None  # its features: the largest structure, gone before the outputs are written
 
     def finish_events(self, pending: PendingEvents, cluster: list[str]) -> list[str]:
         """Each record's event name, given its cluster (near-duplicates share an event)."""
@@ -312,11 +332,21 @@ class _DedupRun:
         for folder, count in zip(self.folders, self.counts):
             save_verdicts(folder, {name: values[at:at + count] if values is not None else None
                                    for name, values in columns.items()})
-            jobs.append(WriteJob(str(folder)))
+            jobs.append(self.write_job(folder))
             at += count
         for _, written in engine.map(write_shard, jobs):
             self.stats.kept += written["kept"]
             self.stats.duplicates += written["duplicates"]
+            if self.spin is not None:
+                self.spin.archive_flagged += written.get("spin_flagged", 0)
+                self.spin.words_restored += written.get("spin_words_restored", 0)
+
+    def write_job(self, folder: Path) -> WriteJob:
+        """run with a learned table: the shard's archived texts restored with it."""
+        table = self.spin.table if self.spin is not None and self.config.dedup.cleaned_archive else None
+        if table is None or self.cleaner.unspin != "restore":
+            return WriteJob(str(folder))
+        return WriteJob(str(folder), str(table), self.cleaner, self.config.read.text_field)
 
     def concatenate(self) -> None:
         """The shards' parts, in order, into the outputs (each written atomically)."""
@@ -338,6 +368,8 @@ class _DedupRun:
             self.stats.events = len(set(columns["event"]))
         self.steps.finish()
         doc = stats_document(self.stats, self.info, self.config, sizes, self.previous, len(self.folders))
+        if self.spin is not None:
+            doc["spin"] = self.spin.stats()
         tmp = self.outdir / ".stats.json.tmp"
         tmp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
         os.replace(tmp, self.outdir / "stats.json")

@@ -42,7 +42,7 @@ import zstandard
 from ..config import Config
 from ..engine.shards import ShardSpec, read_shard
 from ..io.jsonl import dumps_line
-from ..records import Accepted, StrictStop, clean_record
+from ..records import Accepted, StrictStop, clean_record, find_text
 from .events import TermCounter
 from .features import Features, document_features
 from .params import record_date
@@ -150,6 +150,7 @@ def _save_features(accepted: _Accepted, config: Config, folder: Path) -> None:
              date=np.array(accepted.dates, dtype=np.float64), spin=np.array(accepted.spin, dtype=np.float64),
              stdlib=np.array(accepted.stdlib, dtype=bool))
     (folder / "ids.json").write_bytes(dumps_line(accepted.ids, stdlib=any(accepted.stdlib)))
+    save_texts(accepted.texts, folder / TEXTS)
     if terms is not None:
         terms.counts().save(folder / "events")
 
@@ -165,6 +166,19 @@ def _publish(tmp: Path, final: Path, config: Config) -> None:
             raise
         # another attempt at this shard (a retried task) finished first: same result
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+TEXTS = "texts.jsonl.zst"  # each accepted record's cleaned text, one JSON string a line
+
+
+def save_texts(texts: list[str], path: Path) -> None:
+    """The cleaned texts (a spin table learned later reads and restores them)."""
+    lines = b"".join(dumps_line(text) for text in texts)  # a lone surrogate is written escaped
+    path.write_bytes(zstandard.ZstdCompressor(level=1).compress(lines))
+
+
+def load_texts(folder: Path) -> list[str]:
+    return [json.loads(line) for line in read_lines_zst(folder / TEXTS)]
 
 
 def read_lines_zst(path: Path) -> list[bytes]:
@@ -198,6 +212,9 @@ def save_verdicts(folder: Path, verdicts: dict[str, list[Any] | None]) -> None:
 @dataclass(frozen=True)
 class WriteJob:
     folder: str  # a shard folder with its verdicts.json (save_verdicts)
+    spin_table: str | None = None  # run: a table the run learned, to restore the archived texts with
+    cleaner: Any = None  # ... as this cleaner restores (its own table beside, its mode, its model)
+    text_field: str | None = None
 
 
 def write_shard(job: WriteJob) -> dict[str, int]:
@@ -206,6 +223,7 @@ def write_shard(job: WriteJob) -> dict[str, int]:
     ids, meta = load_shard_meta(folder)
     stdlib = meta["stdlib"]
     lines = read_lines_zst(folder / "records.jsonl.zst")
+    restored, spin_counts = _restored_texts(job, folder)
     raw = (folder / "verdicts.json").read_bytes()
     try:
         verdicts = orjson.loads(raw)
@@ -219,6 +237,8 @@ def write_shard(job: WriteJob) -> dict[str, int]:
         flag = bool(stdlib[i])
         row = {"id": ids[i], "cluster": cluster[i], "duplicate_of": duplicate_of[i], "similarity": similarity[i]}
         record = json.loads(line) if flag else orjson.loads(line)
+        if restored is not None:
+            record[find_text(record, job.text_field)[0]] = restored[i]
         record["cluster"] = cluster[i]
         if contains[i] is not None:  # a page that holds several stories: users route it
             row["composite"] = record["composite"] = True
@@ -242,4 +262,14 @@ def write_shard(job: WriteJob) -> dict[str, int]:
         tmp = folder / f".{name}.tmp"
         tmp.write_bytes(data)
         os.replace(tmp, folder / name)
-    return {"kept": n_kept, "duplicates": n_duplicates}
+    return {"kept": n_kept, "duplicates": n_duplicates, **spin_counts}
+
+
+def _restored_texts(job: WriteJob, folder: Path) -> tuple[list[str] | None, dict[str, int]]:
+    """With a learned table, every cleaned text restored with it (None without one)."""
+    if job.spin_table is None:
+        return None, {}
+    from .unspin import restore_texts
+
+    texts, flagged, words = restore_texts(load_texts(folder), job.spin_table, job.cleaner)
+    return texts, {"spin_flagged": flagged, "spin_words_restored": words}

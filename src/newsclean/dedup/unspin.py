@@ -1,0 +1,178 @@
+"""The ``spin`` step of ``dedup`` / ``run``: learn the spinner's table from the run's own
+clusters, judge the records with it, restore the archive.
+
+After the clustering, pairs of a removed record and its survivor that differ by word
+swaps are read from the shards (:func:`shard_texts`, on the workers) and aligned
+(:mod:`newsclean.spin.corpus`); the swaps that recur across clusters are the spinner's
+table, written to ``OUTDIR/spin-table.tsv`` (``--spin-table OUTDIR`` reads it).  Then:
+
+* the records of clusters of two or more are judged again with that table and the
+  run's own (:func:`judge_shard`): a spun copy that the built-in table missed now
+  counts its restorations and its spin score, so the survivors are chosen again and
+  the original wins over its spun copies;
+* ``run`` restores every flagged record of the archive with both tables
+  (:func:`restore_texts`, inside each shard's writing), originals in the corpus or
+  not: a spinner reuses its table.
+
+Learning that finds nothing changes nothing: no table is written and the step ends.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engine.executors import Engine
+from ..spin.corpus import TABLE_NAME, candidate_pairs, groups_of, learn_run_pairs, write_learned
+from .core import DocMeta, Verdicts
+from .shard import load_texts
+
+
+@dataclass(frozen=True)
+class TextsJob:
+    folder: str  # a shard folder
+    positions: tuple[int, ...]  # accepted records of the shard, by position
+
+
+def shard_texts(job: TextsJob) -> list[str]:
+    """The cleaned texts of the shard's records at ``positions``."""
+    texts = load_texts(Path(job.folder))
+    return [texts[p] for p in job.positions]
+
+
+@dataclass(frozen=True)
+class JudgeJob:
+    folder: str
+    positions: tuple[int, ...]
+    table: str  # the learned table (OUTDIR/spin-table.tsv)
+    cleaner: Any  # the run's Cleaner: its own spin table is judged beside the learned one
+
+
+@functools.lru_cache(maxsize=4)
+def _tables(path: str, cleaner_table: Any) -> Any:
+    from ..spin import read_table
+
+    learned = read_table(Path(path))
+    return learned if cleaner_table is None else learned.merged(cleaner_table)
+
+
+def combined_table(path: str, cleaner: Any) -> Any:
+    """The learned table with the run's own (several spinners: each judged on its own)."""
+    return _tables(path, getattr(cleaner, "spin_table", None))
+
+
+def judge_shard(job: JudgeJob) -> list[tuple[float, int]]:
+    """(spin score if flagged else 0, restorations) of each record at ``positions``,
+    judged with both tables, without a language model (this decides survivors only)."""
+    from ..spin import unspin_many_and_explain
+
+    texts = load_texts(Path(job.folder))
+    table = combined_table(job.table, job.cleaner)
+    judged = unspin_many_and_explain([texts[p] for p in job.positions], table, "restore")
+    return [(report.score if report.flagged else 0.0, len(edits)) for _, edits, report in judged]
+
+
+def restore_texts(texts: list[str], table_path: str, cleaner: Any) -> tuple[list[str], int, int]:
+    """Texts restored with both tables as the run's cleaner restores (its mode, its
+    model); returns them with the number of texts flagged and of words restored."""
+    from ..spin import unspin_many_and_explain
+    from ..spin.lm import load_model
+
+    lm = load_model(cleaner.spin_lm) if getattr(cleaner, "spin_lm", None) and cleaner.unspin == "restore" else None
+    judged = unspin_many_and_explain(texts, combined_table(table_path, cleaner), cleaner.unspin, lm=lm)
+    flagged = sum(1 for _, _, report in judged if report.flagged)
+    return [text for text, _, _ in judged], flagged, sum(len(edits) for _, edits, _ in judged)
+
+
+class ShardPositions:
+    """Batch positions to (shard folder, position in the shard)."""
+
+    def __init__(self, folders: list[Path], counts: list[int]) -> None:
+        self.folders = folders
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def split(self, positions: list[int]) -> dict[int, list[int]]:
+        """Shard index -> positions in that shard, of the sorted batch ``positions``."""
+        out: dict[int, list[int]] = {}
+        for p in sorted(set(positions)):
+            shard = int(np.searchsorted(self.starts, p, side="right")) - 1
+            out.setdefault(shard, []).append(p - int(self.starts[shard]))
+        return out
+
+
+def fetch_texts(engine: Engine, where: ShardPositions, positions: list[int]) -> dict[int, str]:
+    """Batch position -> cleaned text, read on the workers."""
+    by_shard = where.split(positions)
+    jobs = [TextsJob(str(where.folders[k]), tuple(ps)) for k, ps in sorted(by_shard.items())]
+    out: dict[int, str] = {}
+    for position, texts in engine.map(shard_texts, jobs):
+        job = jobs[position]
+        base = int(where.starts[where.folders.index(Path(job.folder))])
+        out.update((base + p, t) for p, t in zip(job.positions, texts))
+    return out
+
+
+@dataclass
+class SpinLearning:
+    """What the step learned and judged, for stats.json."""
+
+    pairs_read: int = 0
+    clusters_aligned: int = 0
+    swaps_learned: int = 0
+    records_judged: int = 0
+    records_flagged: int = 0
+    archive_flagged: int = 0
+    words_restored: int = 0
+    table: Path | None = None
+
+    def stats(self) -> dict[str, Any]:
+        return {"pairs_read": self.pairs_read, "clusters_aligned": self.clusters_aligned,
+                "swaps_learned": self.swaps_learned, "table": TABLE_NAME if self.table is not None else None,
+                "cluster_records_judged": self.records_judged, "cluster_records_flagged": self.records_flagged,
+                "records_flagged": self.archive_flagged, "words_restored": self.words_restored}
+
+
+def learn(engine: Engine, where: ShardPositions, verdicts: Verdicts, outdir: Path,
+          previous_outdir: Path | None) -> SpinLearning:
+    """Learn the table from the pairs of removed records and their survivors; written
+    to OUTDIR/spin-table.tsv when it holds anything (a previous run's table included)."""
+    result = SpinLearning()
+    pairs = candidate_pairs(verdicts.names, verdicts.survivor, verdicts.similarity, verdicts.n_prev)
+    result.pairs_read = len(pairs)
+    texts = fetch_texts(engine, where, [p for pair in pairs for p in pair]) if pairs else {}
+    groups = groups_of(pairs, texts)
+    result.clusters_aligned = len(groups)
+    previous = previous_outdir / TABLE_NAME if previous_outdir is not None else None
+    lines = learn_run_pairs(groups, previous)
+    result.swaps_learned = len(lines)
+    target = outdir / TABLE_NAME
+    if lines:
+        write_learned(lines, target)
+        result.table = target
+    else:
+        target.unlink(missing_ok=True)  # a table of an earlier attempt with other inputs
+    return result
+
+
+def judge(engine: Engine, where: ShardPositions, verdicts: Verdicts, meta: DocMeta, table: Path, cleaner: Any,
+          result: SpinLearning) -> DocMeta:
+    """``meta`` with the spin score and restorations of every record of a cluster of two
+    or more, judged with the learned table and the run's own."""
+    survivor = verdicts.survivor
+    sizes = np.bincount(survivor, minlength=verdicts.n_prev + len(verdicts.names))
+    members = np.flatnonzero(sizes[survivor] >= 2).tolist()
+    result.records_judged = len(members)
+    spin, edits = meta.spin.copy(), meta.edits.copy()
+    by_shard = where.split(members)
+    jobs = [JudgeJob(str(where.folders[k]), tuple(ps), str(table), cleaner) for k, ps in sorted(by_shard.items())]
+    for position, judged in engine.map(judge_shard, jobs):
+        job = jobs[position]
+        base = int(where.starts[where.folders.index(Path(job.folder))])
+        for p, (score, restored) in zip(job.positions, judged):
+            spin[base + p] = max(spin[base + p], score)
+            edits[base + p] += restored
+            result.records_flagged += score > 0
+    return replace(meta, spin=spin, edits=edits)

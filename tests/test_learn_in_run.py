@@ -1,0 +1,115 @@
+"""``newsclean run`` learns the spinner's table from its own clusters and restores every
+spun text with it, originals in the corpus or not; learning that finds nothing changes
+nothing."""
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+from test_dedup import run_cli, write_input
+
+# a made-up spinner: what it writes for each word (real English, as spinners write)
+SPINNER = {"players": "gamers", "court": "courtroom", "month": "thirty day period", "research": "exploration",
+           "reported": "noted", "meeting": "assembly", "officials": "authorities", "began": "commenced",
+           "council": "authority", "residents": "inhabitants"}
+VOCABULARY = ("river bridge school market station hospital budget garden museum harbour library tunnel farm "
+              "factory village railway stadium church castle airport theatre forest valley island road tower "
+              "plan cost rain storm winter summer water power price food family children teacher driver doctor "
+              "engineer farmer police army judge nurse worker visitor tourist neighbour company bank shop hotel "
+              "old new small large local national public private early late busy quiet heavy light open closed "
+              "built opened closed moved sold bought paid found lost asked told warned agreed denied promised "
+              "planned hoped expected needed wanted allowed refused decided returned arrived left stayed").split()
+
+
+def story(rng: random.Random, k: int) -> str:
+    """A report of its own words (two reports share a phrase only by chance) in which the
+    spinner's words come back now and then."""
+    sentences = []
+    for s in range(9):
+        words = [rng.choice(VOCABULARY) for _ in range(rng.randint(9, 14))]
+        words.insert(rng.randrange(2, len(words)), rng.choice(list(SPINNER)))
+        sentences.append(f"In report {k}.{s} the " + " ".join(words) + ".")
+    return "\n\n".join(" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3))
+
+
+def spin(text: str) -> str:
+    for word, spun in SPINNER.items():
+        text = text.replace(word, spun).replace(word.capitalize(), spun.capitalize())
+    return text
+
+
+def corpus(seed: int = 3) -> tuple[list[dict], list[str]]:
+    """Stories with their spun copies, and spun stories whose originals are absent."""
+    rng = random.Random(seed)
+    records, originals = [], []
+    for k in range(8):
+        text = story(rng, k)
+        records += [{"id": f"s{k}", "text": text}, {"id": f"s{k}-spun", "text": spin(text)}]
+    for k in range(8, 12):
+        text = story(rng, k)
+        originals.append(text)
+        records.append({"id": f"lone{k}", "text": spin(text)})
+    return records, originals
+
+
+def archived(outdir: Path) -> dict[str, dict]:
+    out = {}
+    for name in ("kept.jsonl.gz", "duplicates.jsonl.gz"):
+        with gzip.open(outdir / name, "rt", encoding="utf-8") as f:
+            out.update((r["id"], r) for r in map(json.loads, f))
+    return out
+
+
+def run(tmp_path: Path, name: str, records: list[dict], *extra: str) -> Path:
+    write_input(tmp_path / f"{name}.jsonl", records)
+    out = tmp_path / name
+    result = run_cli(["run", str(tmp_path / f"{name}.jsonl"), "-o", str(out), "-q", "--no-events", *extra])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_run_learns_the_table_and_restores_spun_texts_without_originals(tmp_path):
+    records, originals = corpus()
+    out = run(tmp_path, "out", records)
+    learned = (out / "spin-table.tsv").read_text(encoding="utf-8")
+    for word, spun in (("players", "gamers"), ("court", "courtroom"), ("month", "thirty day period")):
+        assert f"{spun}\t{word}\t" in learned
+    texts = archived(out)
+    for k, original in zip(range(8, 12), originals):
+        assert texts[f"lone{k}"]["text"] == original  # restored, its original being nowhere in the corpus
+    for k in range(8):  # the original survives its spun copy
+        assert texts[f"s{k}"].get("duplicate_of") is None and texts[f"s{k}-spun"]["duplicate_of"] == f"s{k}"
+    spin_stats = json.loads((out / "stats.json").read_text())["spin"]
+    assert spin_stats["swaps_learned"] >= 3 and spin_stats["records_flagged"] >= 4 and spin_stats["words_restored"]
+
+
+def test_learning_that_finds_nothing_changes_nothing(tmp_path):
+    rng = random.Random(5)
+    records = [{"id": f"s{k}", "text": story(rng, k)} for k in range(6)]
+    records += [{"id": "copy", "text": "UPDATED: " + records[0]["text"]}]
+    learning = run(tmp_path, "learning", records)
+    plain = run(tmp_path, "plain", records, "--no-learn-spin")
+    assert not (learning / "spin-table.tsv").exists()
+    for name in ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz"):
+        assert (learning / name).read_bytes() == (plain / name).read_bytes()
+
+
+def test_the_same_bytes_on_one_and_two_workers(tmp_path):
+    records, _ = corpus(seed=4)
+    one = run(tmp_path, "one", records, "--workers", "1", "--shard-size", "0.002")
+    two = run(tmp_path, "two", records, "--workers", "2", "--shard-size", "0.002")
+    for name in ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "spin-table.tsv"):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_against_starts_from_the_previous_runs_table(tmp_path):
+    records, originals = corpus(seed=6)
+    first = run(tmp_path, "first", [r for r in records if not r["id"].startswith("lone")])
+    lone = [r for r in records if r["id"].startswith("lone")]
+    second = run(tmp_path, "second", lone, "--against", str(first))
+    assert (second / "spin-table.tsv").read_text() == (first / "spin-table.tsv").read_text()
+    texts = archived(second)
+    for k, original in zip(range(8, 12), originals):
+        assert texts[f"lone{k}"]["text"] == original
