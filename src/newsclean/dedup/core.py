@@ -67,7 +67,7 @@ from .assign import (
     takes,
 )
 from .minhash import lsh_candidates, lsh_candidates_between
-from .params import KEEP_POLICIES, DedupParams, parse_date, record_date  # noqa: F401  (re-exported)
+from .params import KEEP_POLICIES, DedupParams
 from .verify import measure_pair
 
 if TYPE_CHECKING:

@@ -57,13 +57,13 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from itertools import chain
-from pathlib import Path
 
 import numpy as np
 import xxhash
 
+from .arrays import ArrayFolder
 from .text import STOP_WORDS, tokens
 
 
@@ -124,7 +124,7 @@ def term_hash(term: str) -> int:
 
 
 @dataclass
-class TermCounts:
+class TermCounts(ArrayFolder):
     """The distinct terms of a batch of documents (a shard), as flat arrays.
 
     * ``vocab`` uint64 ``(m,)`` — hash of each term of the batch, in order of first appearance;
@@ -148,17 +148,6 @@ class TermCounts:
         a, b = int(self.off[start]), int(self.off[stop])
         return TermCounts(vocab=self.vocab, df=self.df, terms=self.terms[a:b], tf=self.tf[a:b],
                           off=np.asarray(self.off[start : stop + 1]) - a)
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in fields(self):
-            np.save(folder / f"{f.name}.npy", getattr(self, f.name), allow_pickle=False)
-
-    @classmethod
-    def load(cls, folder: Path, mmap: bool = False) -> TermCounts:
-        mode = "r" if mmap else None
-        return cls(**{f.name: np.load(folder / f"{f.name}.npy", mmap_mode=mode, allow_pickle=False)
-                      for f in fields(cls)})
 
 
 class TermCounter:
@@ -260,7 +249,7 @@ def document_frequencies(dfs: Sequence[np.ndarray], ids: Sequence[np.ndarray], n
 
 
 @dataclass
-class DocVectors:
+class DocVectors(ArrayFolder):
     """L2-normalised TF-IDF rows of documents, flat: document ``i``'s term ids (int32,
     in order of first appearance in the document) and weights (float64) at
     ``[off[i]:off[i + 1]]``; ``off`` int64 ``(n + 1,)``."""
@@ -271,17 +260,6 @@ class DocVectors:
 
     def __len__(self) -> int:
         return len(self.off) - 1
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in fields(self):
-            np.save(folder / f"{f.name}.npy", getattr(self, f.name), allow_pickle=False)
-
-    @classmethod
-    def load(cls, folder: Path, mmap: bool = False) -> DocVectors:
-        mode = "r" if mmap else None
-        return cls(**{f.name: np.load(folder / f"{f.name}.npy", mmap_mode=mode, allow_pickle=False)
-                      for f in fields(cls)})
 
     @classmethod
     def concat(cls, parts: Sequence[DocVectors]) -> DocVectors:

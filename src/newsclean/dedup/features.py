@@ -2,7 +2,7 @@
 
 :func:`document_features` turns cleaned texts into :class:`Features`: word counts,
 exact-text digests, MinHash signatures and the shingle sets that verify candidates.
-It is a pure function of the texts and :class:`~newsclean.dedup.core.DedupParams`, so
+It is a pure function of the texts and :class:`~newsclean.dedup.params.DedupParams`, so
 shards of a corpus can be featurised anywhere (another process, a Dask worker) and
 their :class:`Features` concatenated (:func:`concat_features`): the clustering of the
 whole is the same as if it had been featurised at once.
@@ -15,13 +15,13 @@ below what could move a containment ratio across a threshold.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import xxhash
 
+from .arrays import ArrayFolder
 from .minhash import EMPTY_BIN, MinHasher, _doc_batches, shingle_hashes_batch
 from .text import skeleton_of_tokens, tokens
 
@@ -32,7 +32,7 @@ SIG_DTYPE = np.uint16
 
 
 @dataclass
-class Features:
+class Features(ArrayFolder):
     """Per-document comparison features, aligned with the documents (``n`` of them).
 
     * ``nwords`` int64 ``(n,)`` — normalised words;
@@ -62,18 +62,6 @@ class Features:
 
     def sset(self, i: int) -> np.ndarray:
         return self.ssets[self.soff[i] : self.soff[i + 1]]
-
-    def save(self, folder: Path) -> None:
-        """One ``.npy`` per array in ``folder`` (created)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in fields(self):
-            np.save(folder / f"{f.name}.npy", getattr(self, f.name), allow_pickle=False)
-
-    @classmethod
-    def load(cls, folder: Path, mmap: bool = False) -> Features:
-        mode = "r" if mmap else None
-        return cls(**{f.name: np.load(folder / f"{f.name}.npy", mmap_mode=mode, allow_pickle=False)
-                      for f in fields(cls)})
 
 
 def empty_features(num_perm: int) -> Features:
