@@ -136,6 +136,80 @@ class _Config:
         return self.dim // self.heads
 
 
+ATTENTION_GROUP = 16  # sequences whose attention is computed in one padded product
+
+
+class _AttentionGroup:
+    """Sequences of a batch whose attention runs as one padded product: their queries
+    in a (members, longest, heads, head_dim) block, their past and new keys and values
+    in a (members, longest past + new, kv_heads, head_dim) one, with a mask that lets
+    each query see its own sequence's keys up to itself.  Sequences are grouped by
+    length, so the padding stays small."""
+
+    def __init__(self, members: list[int], lengths: list[int], starts: list[int], bounds: np.ndarray):
+        self.members = members
+        self.lengths = [lengths[j] for j in members]
+        self.starts = [starts[j] for j in members]
+        self.longest = max(self.lengths)
+        self.keys = max(st + n for st, n in zip(self.starts, self.lengths))
+        # the members' tokens in the batch's stacked order, and where each goes in the blocks
+        self.tokens = np.concatenate([np.arange(bounds[j], bounds[j] + lengths[j]) for j in members])
+        self.query_slots = np.concatenate([r * self.longest + np.arange(n) for r, n in enumerate(self.lengths)])
+        self.key_slots = np.concatenate([r * self.keys + st + np.arange(n)
+                                         for r, (st, n) in enumerate(zip(self.starts, self.lengths))])
+        query = np.arange(self.longest)[None, :, None]
+        key = np.arange(self.keys)[None, None, :]
+        st = np.asarray(self.starts)[:, None, None]
+        n = np.asarray(self.lengths)[:, None, None]
+        # a padding query sees the first key only (its row is never read; no 0/0)
+        visible = np.where(query < n, key <= st + query, key == 0)
+        self.mask = np.where(visible, np.float32(0.0), np.float32(-np.inf))[:, None, None]  # (m, 1, 1, n, keys)
+
+    @classmethod
+    def plan(cls, lengths: list[int], starts: list[int]) -> list[_AttentionGroup]:
+        """The batch's sequences in groups of similar key lengths."""
+        bounds = np.cumsum([0] + lengths)
+        order = sorted(range(len(lengths)), key=lambda j: (starts[j] + lengths[j], lengths[j]))
+        return [cls(order[a:a + ATTENTION_GROUP], lengths, starts, bounds)
+                for a in range(0, len(order), ATTENTION_GROUP)]
+
+    def attend(self, q: np.ndarray, k: np.ndarray, v: np.ndarray,
+               past: list[tuple[np.ndarray, np.ndarray] | None]
+               ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """The attention output of the members' tokens (in :attr:`tokens` order) from the
+        batch's rotated queries and keys and its values, and each member's keys and
+        values of this layer, past included."""
+        m, heads, head_dim = len(self.members), q.shape[1], q.shape[2]
+        kv_heads = k.shape[1]
+        group = heads // kv_heads
+        queries = np.zeros((m * self.longest, heads, head_dim), dtype=np.float32)
+        queries[self.query_slots] = q[self.tokens]
+        keys = np.zeros((m * self.keys, kv_heads, head_dim), dtype=np.float32)
+        values = np.zeros_like(keys)
+        for r, kv in enumerate(past):
+            if kv is not None:
+                a = r * self.keys
+                keys[a:a + len(kv[0])] = kv[0]
+                values[a:a + len(kv[1])] = kv[1]
+        keys[self.key_slots] = k[self.tokens]
+        values[self.key_slots] = v[self.tokens]
+        keys = keys.reshape(m, self.keys, kv_heads, head_dim)
+        values = values.reshape(m, self.keys, kv_heads, head_dim)
+        # heads that share a kv head side by side: (m, kv, group x queries, head_dim)
+        qh = (queries.reshape(m, self.longest, kv_heads, group, head_dim).transpose(0, 2, 3, 1, 4)
+              .reshape(m, kv_heads, group * self.longest, head_dim))
+        att = (qh @ keys.transpose(0, 2, 3, 1)).reshape(m, kv_heads, group, self.longest, self.keys)
+        att += self.mask
+        att -= att.max(-1, keepdims=True)
+        np.exp(att, out=att)
+        att /= att.sum(-1, keepdims=True)
+        out = att.reshape(m, kv_heads, group * self.longest, self.keys) @ values.transpose(0, 2, 1, 3)
+        out = (out.reshape(m, kv_heads, group, self.longest, head_dim).transpose(0, 3, 1, 2, 4)
+               .reshape(m * self.longest, heads * head_dim))
+        kept = [(keys[r, :st + n], values[r, :st + n]) for r, (st, n) in enumerate(zip(self.starts, self.lengths))]
+        return out[self.query_slots], kept
+
+
 class GGUFModel:
     """A Llama-architecture causal LM from a GGUF file, in numpy (CPU, float32)."""
 
@@ -196,6 +270,7 @@ class GGUFModel:
         tok.decoder = decoders.ByteLevel()
         self.tokenizer = tok
         hd = self.cfg.head_dim
+        self._start_state: tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray] | None = None
         self._inv_freq = 1.0 / (self.cfg.rope_base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))
 
     def _layer(self, w: dict[str, np.ndarray], p: str) -> _Layer:
@@ -261,39 +336,36 @@ class GGUFModel:
         and values of every layer, past included.
 
         The dense layers run on all the tokens stacked, so the weights are read once for
-        the batch; only attention runs sequence by sequence."""
-        cfg = self.cfg
-        hd, nh, nkv = cfg.head_dim, cfg.heads, cfg.kv_heads
-        group, qd, kd = nh // nkv, nh * hd, nkv * hd
+        the batch; attention runs on groups of sequences of similar lengths, padded
+        (:class:`_AttentionGroup`), so its cost in Python calls does not grow with the
+        number of sequences."""
         pasts = list(pasts) if pasts is not None else [None] * len(seqs)
         lengths = [len(s) for s in seqs]
         bounds = np.cumsum([0] + lengths)
         starts = [0 if p is None else p[0][0].shape[0] for p in pasts]
         cos, sin = self._rotation(np.concatenate([np.arange(st, st + n) for st, n in zip(starts, lengths)]))
-        masks = [np.triu(np.full((n, st + n), -np.inf, dtype=np.float32), k=st + 1) for st, n in zip(starts, lengths)]
+        groups = _AttentionGroup.plan(lengths, starts)
         x = self.embed[np.concatenate([np.asarray(s, dtype=np.int64) for s in seqs])]
         caches: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in seqs]
-        attended = np.empty((len(x), qd), dtype=np.float32)
+        attended = np.empty((len(x), self.cfg.dim), dtype=np.float32)
+        qd, kd = self.cfg.heads * self.cfg.head_dim, self.cfg.kv_heads * self.cfg.head_dim
+        rows = list(rows) if rows is not None else [None] * len(seqs)
+        sizes = [n if r is None else len(r) for n, r in zip(lengths, rows)]
+        # past the last layer's attention only the rows asked for are carried on
+        read = np.concatenate([np.arange(a, a + n) if r is None else a + np.asarray(r, dtype=np.int64)
+                               for a, n, r in zip(bounds, lengths, rows)])
         for i, layer in enumerate(self.layers):
             qkv = self._rms(x, layer.attn_norm) @ layer.qkv.T
-            q = self._rope(qkv[:, :qd].reshape(-1, nh, hd), cos, sin)
-            k_all = self._rope(qkv[:, qd:qd + kd].reshape(-1, nkv, hd), cos, sin)
-            v_all = qkv[:, qd + kd:].reshape(-1, nkv, hd)
-            for j, n in enumerate(lengths):
-                a, b = bounds[j], bounds[j + 1]
-                k, v = k_all[a:b], v_all[a:b]
-                if pasts[j] is not None:
-                    k = np.concatenate([pasts[j][i][0], k])
-                    v = np.concatenate([pasts[j][i][1], v])
-                caches[j].append((k, v))
-                qh = q[a:b].transpose(1, 0, 2).reshape(nkv, group * n, hd)       # heads sharing a kv head
-                att = (qh @ k.transpose(1, 2, 0)).reshape(nkv, group, n, -1)   # (kv, group, n, keys)
-                att += masks[j]
-                att -= att.max(-1, keepdims=True)
-                np.exp(att, out=att)
-                att /= att.sum(-1, keepdims=True)
-                o = att.reshape(nkv, group * n, -1) @ v.transpose(1, 0, 2)        # (kv, group*n, hd)
-                attended[a:b] = o.reshape(nh, n, hd).transpose(1, 0, 2).reshape(n, qd)
+            q = self._rope(qkv[:, :qd].reshape(len(x), self.cfg.heads, -1), cos, sin)
+            k = self._rope(qkv[:, qd:qd + kd].reshape(len(x), self.cfg.kv_heads, -1), cos, sin)
+            v = qkv[:, qd + kd:].reshape(len(x), self.cfg.kv_heads, -1)
+            for group in groups:
+                past = [None if pasts[j] is None else pasts[j][i] for j in group.members]
+                attended[group.tokens], keys_values = group.attend(q, k, v, past)
+                for j, kv in zip(group.members, keys_values):
+                    caches[j].append(kv)
+            if i == len(self.layers) - 1 and len(read) < len(x):
+                x, attended = x[read], attended[read]
             x += attended @ layer.attn_out.T
             gu = self._rms(x, layer.ffn_norm) @ layer.gate_up.T
             gate, up = gu[:, :gu.shape[1] // 2], gu[:, gu.shape[1] // 2:]
@@ -303,10 +375,7 @@ class GGUFModel:
             np.divide(gate, act, out=act)                              # silu(gate)
             act *= up
             x += act @ layer.down.T
-        hidden = []
-        for j, (n, r) in enumerate(zip(lengths, rows if rows is not None else [None] * len(seqs))):
-            h = x[bounds[j]:bounds[j + 1]]
-            hidden.append(self._rms(h if r is None else h[np.asarray(r, dtype=np.int64)], self.output_norm))
+        hidden = np.split(self._rms(x, self.output_norm), np.cumsum(sizes)[:-1])
         return hidden, caches
 
     def next_token_logprobs(self, hidden: np.ndarray, tokens: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -324,6 +393,19 @@ class GGUFModel:
         rows = np.asarray(rows, dtype=np.int64)
         tokens = np.asarray(tokens, dtype=np.int64)
         return np.einsum("ij,ij->i", hidden[rows], self.out[tokens]) - lse[rows]
+
+    def _after_text_start(self, seqs: list[list[int]], wanted: list[np.ndarray]
+                          ) -> tuple[list[np.ndarray], list[list[tuple[np.ndarray, np.ndarray]]]]:
+        """:meth:`hidden_many` on each of ``seqs`` read after :attr:`text_start` (row i
+        predicts token i: row 0 is the start token's own), that token's keys, values and
+        hidden state computed once per model: every text read starts with it."""
+        if self._start_state is None:
+            (hidden,), (cache,) = self.hidden_many([[self.text_start]])
+            self._start_state = cache, hidden
+        start_cache, start_hidden = self._start_state
+        hidden, caches = self.hidden_many(seqs, [start_cache] * len(seqs), rows=[w[w > 0] - 1 for w in wanted])
+        return [np.concatenate([start_hidden, h]) if len(w) and w[0] == 0 else h
+                for h, w in zip(hidden, wanted)], caches
 
     # ------------------------------------------------------------------ what spin uses
     def sentence_logprob(self, text: str) -> float:
@@ -376,8 +458,7 @@ class GGUFModel:
         # only the windows' positions are read from the first pass (row i predicts token i)
         wanted = [np.unique(np.concatenate([np.arange(p - firsts[j], min(max(q, p + 1), lasts[j] + 1) - firsts[j])
                                             for p, q, *_ in plans[j]])) for j in todo]
-        base_hidden, base_cache = self.hidden_many(
-            [[self.text_start] + encoded[j][0][firsts[j]:lasts[j]] for j in todo], rows=wanted)
+        base_hidden, base_cache = self._after_text_start([encoded[j][0][firsts[j]:lasts[j]] for j in todo], wanted)
         # every log-probability the base pass is asked for, read in one go: the original
         # tokens over each window, and each variant's first token after its shared prefix
         offsets = np.cumsum([0] + [len(h) for h in base_hidden])
