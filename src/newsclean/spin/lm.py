@@ -136,80 +136,6 @@ class _Config:
         return self.dim // self.heads
 
 
-ATTENTION_GROUP = 16  # sequences whose attention is computed in one padded product
-
-
-class _AttentionGroup:
-    """Sequences of a batch whose attention runs as one padded product: their queries
-    in a (members, longest, heads, head_dim) block, their past and new keys and values
-    in a (members, longest past + new, kv_heads, head_dim) one, with a mask that lets
-    each query see its own sequence's keys up to itself.  Sequences are grouped by
-    length, so the padding stays small."""
-
-    def __init__(self, members: list[int], lengths: list[int], starts: list[int], bounds: np.ndarray):
-        self.members = members
-        self.lengths = [lengths[j] for j in members]
-        self.starts = [starts[j] for j in members]
-        self.longest = max(self.lengths)
-        self.keys = max(st + n for st, n in zip(self.starts, self.lengths))
-        # the members' tokens in the batch's stacked order, and where each goes in the blocks
-        self.tokens = np.concatenate([np.arange(bounds[j], bounds[j] + lengths[j]) for j in members])
-        self.query_slots = np.concatenate([r * self.longest + np.arange(n) for r, n in enumerate(self.lengths)])
-        self.key_slots = np.concatenate([r * self.keys + st + np.arange(n)
-                                         for r, (st, n) in enumerate(zip(self.starts, self.lengths))])
-        query = np.arange(self.longest)[None, :, None]
-        key = np.arange(self.keys)[None, None, :]
-        st = np.asarray(self.starts)[:, None, None]
-        n = np.asarray(self.lengths)[:, None, None]
-        # a padding query sees the first key only (its row is never read; no 0/0)
-        visible = np.where(query < n, key <= st + query, key == 0)
-        self.mask = np.where(visible, np.float32(0.0), np.float32(-np.inf))[:, None, None]  # (m, 1, 1, n, keys)
-
-    @classmethod
-    def plan(cls, lengths: list[int], starts: list[int]) -> list[_AttentionGroup]:
-        """The batch's sequences in groups of similar key lengths."""
-        bounds = np.cumsum([0] + lengths)
-        order = sorted(range(len(lengths)), key=lambda j: (starts[j] + lengths[j], lengths[j]))
-        return [cls(order[a:a + ATTENTION_GROUP], lengths, starts, bounds)
-                for a in range(0, len(order), ATTENTION_GROUP)]
-
-    def attend(self, q: np.ndarray, k: np.ndarray, v: np.ndarray,
-               past: list[tuple[np.ndarray, np.ndarray] | None]
-               ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-        """The attention output of the members' tokens (in :attr:`tokens` order) from the
-        batch's rotated queries and keys and its values, and each member's keys and
-        values of this layer, past included."""
-        m, heads, head_dim = len(self.members), q.shape[1], q.shape[2]
-        kv_heads = k.shape[1]
-        group = heads // kv_heads
-        queries = np.zeros((m * self.longest, heads, head_dim), dtype=np.float32)
-        queries[self.query_slots] = q[self.tokens]
-        keys = np.zeros((m * self.keys, kv_heads, head_dim), dtype=np.float32)
-        values = np.zeros_like(keys)
-        for r, kv in enumerate(past):
-            if kv is not None:
-                a = r * self.keys
-                keys[a:a + len(kv[0])] = kv[0]
-                values[a:a + len(kv[1])] = kv[1]
-        keys[self.key_slots] = k[self.tokens]
-        values[self.key_slots] = v[self.tokens]
-        keys = keys.reshape(m, self.keys, kv_heads, head_dim)
-        values = values.reshape(m, self.keys, kv_heads, head_dim)
-        # heads that share a kv head side by side: (m, kv, group x queries, head_dim)
-        qh = (queries.reshape(m, self.longest, kv_heads, group, head_dim).transpose(0, 2, 3, 1, 4)
-              .reshape(m, kv_heads, group * self.longest, head_dim))
-        att = (qh @ keys.transpose(0, 2, 3, 1)).reshape(m, kv_heads, group, self.longest, self.keys)
-        att += self.mask
-        att -= att.max(-1, keepdims=True)
-        np.exp(att, out=att)
-        att /= att.sum(-1, keepdims=True)
-        out = att.reshape(m, kv_heads, group * self.longest, self.keys) @ values.transpose(0, 2, 1, 3)
-        out = (out.reshape(m, kv_heads, group, self.longest, head_dim).transpose(0, 3, 1, 2, 4)
-               .reshape(m * self.longest, heads * head_dim))
-        kept = [(keys[r, :st + n], values[r, :st + n]) for r, (st, n) in enumerate(zip(self.starts, self.lengths))]
-        return out[self.query_slots], kept
-
-
 class GGUFModel:
     """A Llama-architecture causal LM from a GGUF file, in numpy (CPU, float32)."""
 
@@ -336,34 +262,31 @@ class GGUFModel:
         and values of every layer, past included.
 
         The dense layers run on all the tokens stacked, so the weights are read once for
-        the batch; attention runs on groups of sequences of similar lengths, padded
-        (:class:`_AttentionGroup`), so its cost in Python calls does not grow with the
-        number of sequences."""
+        the batch; only attention runs sequence by sequence.  Past the last layer's
+        attention only the rows asked for are carried on."""
+        cfg = self.cfg
+        qd, kd = cfg.heads * cfg.head_dim, cfg.kv_heads * cfg.head_dim
         pasts = list(pasts) if pasts is not None else [None] * len(seqs)
+        rows = list(rows) if rows is not None else [None] * len(seqs)
         lengths = [len(s) for s in seqs]
         bounds = np.cumsum([0] + lengths)
         starts = [0 if p is None else p[0][0].shape[0] for p in pasts]
         cos, sin = self._rotation(np.concatenate([np.arange(st, st + n) for st, n in zip(starts, lengths)]))
-        groups = _AttentionGroup.plan(lengths, starts)
-        x = self.embed[np.concatenate([np.asarray(s, dtype=np.int64) for s in seqs])]
-        caches: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in seqs]
-        attended = np.empty((len(x), self.cfg.dim), dtype=np.float32)
-        qd, kd = self.cfg.heads * self.cfg.head_dim, self.cfg.kv_heads * self.cfg.head_dim
-        rows = list(rows) if rows is not None else [None] * len(seqs)
-        sizes = [n if r is None else len(r) for n, r in zip(lengths, rows)]
-        # past the last layer's attention only the rows asked for are carried on
+        masks = [np.triu(np.full((n, st + n), -np.inf, dtype=np.float32), k=st + 1) for st, n in zip(starts, lengths)]
         read = np.concatenate([np.arange(a, a + n) if r is None else a + np.asarray(r, dtype=np.int64)
                                for a, n, r in zip(bounds, lengths, rows)])
+        x = self.embed[np.concatenate([np.asarray(s, dtype=np.int64) for s in seqs])]
+        caches: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in seqs]
+        attended = np.empty((len(x), qd), dtype=np.float32)
         for i, layer in enumerate(self.layers):
             qkv = self._rms(x, layer.attn_norm) @ layer.qkv.T
-            q = self._rope(qkv[:, :qd].reshape(len(x), self.cfg.heads, -1), cos, sin)
-            k = self._rope(qkv[:, qd:qd + kd].reshape(len(x), self.cfg.kv_heads, -1), cos, sin)
-            v = qkv[:, qd + kd:].reshape(len(x), self.cfg.kv_heads, -1)
-            for group in groups:
-                past = [None if pasts[j] is None else pasts[j][i] for j in group.members]
-                attended[group.tokens], keys_values = group.attend(q, k, v, past)
-                for j, kv in zip(group.members, keys_values):
-                    caches[j].append(kv)
+            q = self._rope(qkv[:, :qd].reshape(len(x), cfg.heads, -1), cos, sin)
+            k = self._rope(qkv[:, qd:qd + kd].reshape(len(x), cfg.kv_heads, -1), cos, sin)
+            v = qkv[:, qd + kd:].reshape(len(x), cfg.kv_heads, -1)
+            for j, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+                past = None if pasts[j] is None else pasts[j][i]
+                attended[a:b], kv = self._attend(q[a:b], k[a:b], v[a:b], past, masks[j])
+                caches[j].append(kv)
             if i == len(self.layers) - 1 and len(read) < len(x):
                 x, attended = x[read], attended[read]
             x += attended @ layer.attn_out.T
@@ -375,8 +298,25 @@ class GGUFModel:
             np.divide(gate, act, out=act)                              # silu(gate)
             act *= up
             x += act @ layer.down.T
-        hidden = np.split(self._rms(x, self.output_norm), np.cumsum(sizes)[:-1])
-        return hidden, caches
+        sizes = [n if r is None else len(r) for n, r in zip(lengths, rows)]
+        return np.split(self._rms(x, self.output_norm), np.cumsum(sizes)[:-1]), caches
+
+    def _attend(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, past: tuple[np.ndarray, np.ndarray] | None,
+                mask: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """One sequence's attention output in one layer, (tokens, heads x head_dim), and
+        its keys and values with the past's."""
+        nh, nkv = self.cfg.heads, self.cfg.kv_heads
+        n, hd, group = len(q), self.cfg.head_dim, nh // nkv
+        if past is not None:
+            k, v = np.concatenate([past[0], k]), np.concatenate([past[1], v])
+        qh = q.transpose(1, 0, 2).reshape(nkv, group * n, hd)         # heads sharing a kv head
+        att = (qh @ k.transpose(1, 2, 0)).reshape(nkv, group, n, -1)   # (kv, group, n, keys)
+        att += mask
+        att -= att.max(-1, keepdims=True)
+        np.exp(att, out=att)
+        att /= att.sum(-1, keepdims=True)
+        o = att.reshape(nkv, group * n, -1) @ v.transpose(1, 0, 2)        # (kv, group*n, hd)
+        return o.reshape(nh, n, hd).transpose(1, 0, 2).reshape(n, nh * hd), (k, v)
 
     def next_token_logprobs(self, hidden: np.ndarray, tokens: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Log-probability of ``tokens[i]`` as the token after hidden state
