@@ -388,23 +388,8 @@ class GGUFModel:
         batched passes in all, one over the texts and one over every swap; the model
         reads at most ``context`` tokens before a text's first swap (None: all)."""
         encoded = [self.encode(text) for text, _ in items]
-        plans: list[list[tuple[int, int, int, int, str]]] = []
-        lasts = []
-        for (text, swaps), (ids, offs) in zip(items, encoded):
-            plan = []
-            for s, e, rep in swaps:
-                # tokens wholly before the change are shared; the window is scored again
-                p = next((i for i, (a, b) in enumerate(offs) if b > s), len(ids))
-                # a word that starts with a digit follows its space as a token of its own
-                # (" 2nd" is " ", "2", "nd"): that space goes with the change, or the
-                # replacement would be read as "second" glued after a lone " " token
-                while p > 0 and not text[offs[p - 1][0]:offs[p - 1][1]].strip() and offs[p - 1][1] == s:
-                    p -= 1
-                after = next((i for i, (a, b) in enumerate(offs) if a >= e), len(ids))
-                q = len(ids) if window is None else min(len(ids), after + window)
-                plan.append((p, q, s, e, rep))
-            plans.append(plan)
-            lasts.append(max((q for _, q, _, _, _ in plan), default=0))
+        plans = [_swap_plan(text, swaps, ids, offs, window) for (text, swaps), (ids, offs) in zip(items, encoded)]
+        lasts = [max((q for _, q, _, _, _ in plan), default=0) for plan in plans]
         todo = [j for j, (ids, _) in enumerate(encoded) if ids and plans[j]]
         # the model reads at most `context` tokens before the first change of a text:
         # what decides between two words is near them, and every token read costs
@@ -413,38 +398,41 @@ class GGUFModel:
         wanted = [np.unique(np.concatenate([np.arange(p - firsts[j], min(max(q, p + 1), lasts[j] + 1) - firsts[j])
                                             for p, q, *_ in plans[j]])) for j in todo]
         base_hidden, base_cache = self._after_text_start([encoded[j][0][firsts[j]:lasts[j]] for j in todo], wanted)
-        # every log-probability the base pass is asked for, read in one go: the original
-        # tokens over each window, and each variant's first token after its shared prefix
         offsets = np.cumsum([0] + [len(h) for h in base_hidden])
-        req_rows: list[int] = []
-        req_tokens: list[int] = []
+        requests = _Requests()
         for jj, j in enumerate(todo):
-            c0 = firsts[j]
-            held = np.flatnonzero(wanted[jj] < lasts[j] - c0)   # the last row only predicts a new token
-            req_rows.extend((offsets[jj] + held).tolist())
-            req_tokens.extend(encoded[j][0][c0 + int(r)] for r in wanted[jj][held])
-        originals = len(req_rows)
+            requests.originals(encoded[j][0], firsts[j], lasts[j], wanted[jj], offsets[jj])
+        originals = len(requests.rows)
+        pending = [self._variant_request(requests, items[j][0], encoded[j], firsts[j], plans[j], wanted[jj],
+                                         offsets[jj], j, cache)
+                   for jj, (j, cache) in enumerate(zip(todo, base_cache))]
+        lp = (self.next_token_logprobs(np.concatenate(base_hidden), requests.tokens, requests.rows) if todo
+              else np.zeros(0))
+        by_row = dict(zip(requests.rows[:originals], lp[:originals].tolist()))   # the original tokens' log-probs
         gains: list[list[float]] = [[0.0] * len(swaps) for _, swaps in items]
-        pending = []  # (item, swap, new ids, its first-token request, the window's rows, keys/values, p)
-        for jj, (j, cache) in enumerate(zip(todo, base_cache)):
-            ids, offs = encoded[j]
-            text = items[j][0]
-            c0 = firsts[j]
-            ids, offs = ids[c0:], offs[c0:]   # token i of the pass is token c0 + i of the text
-            for k, (p, q, s, e, rep) in enumerate(plans[j]):
-                p, q = p - c0, q - c0
-                cut = offs[p - 1][1] if p > 0 else (offs[0][0] if c0 else 0)
-                end = offs[q - 1][1] if q > p else e
-                new_ids = self.encode(text[cut:s] + rep + text[e:end])[0]
-                window_rows = offsets[jj] + np.searchsorted(wanted[jj], np.arange(p, q))
-                first = None
-                if new_ids:  # the prefix predicts the first new token (p <= last)
-                    first = len(req_rows)
-                    req_rows.append(offsets[jj] + int(np.searchsorted(wanted[jj], p)))
-                    req_tokens.append(new_ids[0])
-                pending.append((j, k, new_ids, first, window_rows, cache, p))
-        lp = self.next_token_logprobs(np.concatenate(base_hidden), req_tokens, req_rows) if todo else np.zeros(0)
-        by_row = dict(zip(req_rows[:originals], lp[:originals].tolist()))   # the original tokens' log-probs
+        self._finish_gains(gains, [v for vs in pending for v in vs], lp, by_row)
+        return gains
+
+    def _variant_request(self, requests: _Requests, text: str, encoded: tuple, c0: int, plan: list, wanted: np.ndarray,
+                         offset: int, j: int, cache: list) -> list[tuple]:
+        """Each swap of a text as its new tokens, with the base pass asked for the
+        log-probability of the first one (after the shared prefix)."""
+        offs = encoded[1][c0:]   # token i of the pass is token c0 + i of the text
+        out = []
+        for k, (p, q, s, e, rep) in enumerate(plan):
+            p, q = p - c0, q - c0
+            cut = offs[p - 1][1] if p > 0 else (offs[0][0] if c0 else 0)
+            end = offs[q - 1][1] if q > p else e
+            new_ids = self.encode(text[cut:s] + rep + text[e:end])[0]
+            window_rows = offset + np.searchsorted(wanted, np.arange(p, q))
+            first = requests.add(offset + int(np.searchsorted(wanted, p)), new_ids[0]) if new_ids else None
+            out.append((j, k, new_ids, first, window_rows, cache, p))
+        return out
+
+    def _finish_gains(self, gains: list[list[float]], pending: list[tuple], lp: np.ndarray,
+                      by_row: dict[int, float]) -> None:
+        """The gain of every swap: its first token from the base pass, the rest of a
+        multi-token replacement from a second pass continuing each prefix's keys/values."""
         variants = []  # (item, swap, new ids, first-token log-prob, log-prob of the original window, past)
         for j, k, new_ids, first, window_rows, cache, p in pending:
             before = float(sum(by_row[r] for r in window_rows.tolist()))
@@ -455,11 +443,49 @@ class GGUFModel:
             else:
                 past = [(kk[: p + 1], vv[: p + 1]) for kk, vv in cache]   # bos + p tokens
                 variants.append((j, k, new_ids, float(lp[first]), before, past))
-        if variants:
-            hidden, _ = self.hidden_many([v[2][:-1] for v in variants], [v[5] for v in variants])
-            offsets = np.cumsum([0] + [len(h) for h in hidden])
-            rest = self.next_token_logprobs(np.concatenate(hidden), np.concatenate([v[2][1:] for v in variants]),
-                                            np.arange(offsets[-1]))
-            for (j, k, _, first, before, _), a, b in zip(variants, offsets[:-1], offsets[1:]):
-                gains[j][k] = first + float(rest[a:b].sum()) - before
-        return gains
+        if not variants:
+            return
+        hidden, _ = self.hidden_many([v[2][:-1] for v in variants], [v[5] for v in variants])
+        offsets = np.cumsum([0] + [len(h) for h in hidden])
+        rest = self.next_token_logprobs(np.concatenate(hidden), np.concatenate([v[2][1:] for v in variants]),
+                                        np.arange(offsets[-1]))
+        for (j, k, _, first, before, _), a, b in zip(variants, offsets[:-1], offsets[1:]):
+            gains[j][k] = first + float(rest[a:b].sum()) - before
+
+
+def _swap_plan(text: str, swaps: Sequence[tuple[int, int, str]], ids: list[int], offs: list[tuple[int, int]],
+               window: int | None) -> list[tuple[int, int, int, int, str]]:
+    """Per swap ``(p, q, start, end, replacement)``: tokens before ``p`` are shared by the
+    text and the swapped text; tokens ``p:q`` (through ``window`` tokens after the
+    change) are scored both ways."""
+    plan = []
+    for s, e, rep in swaps:
+        p = next((i for i, (a, b) in enumerate(offs) if b > s), len(ids))
+        # a word that starts with a digit follows its space as a token of its own
+        # (" 2nd" is " ", "2", "nd"): that space goes with the change, or the
+        # replacement would be read as "second" glued after a lone " " token
+        while p > 0 and not text[offs[p - 1][0]:offs[p - 1][1]].strip() and offs[p - 1][1] == s:
+            p -= 1
+        after = next((i for i, (a, b) in enumerate(offs) if a >= e), len(ids))
+        q = len(ids) if window is None else min(len(ids), after + window)
+        plan.append((p, q, s, e, rep))
+    return plan
+
+
+class _Requests:
+    """The (row, token) log-probabilities asked of the base pass."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.tokens: list[int] = []
+
+    def add(self, row: int, token: int) -> int:
+        self.rows.append(row)
+        self.tokens.append(token)
+        return len(self.rows) - 1
+
+    def originals(self, ids: list[int], c0: int, last: int, wanted: np.ndarray, offset: int) -> None:
+        """The original tokens over a text's windows (its last row only predicts a new token)."""
+        held = np.flatnonzero(wanted < last - c0)
+        self.rows.extend((offset + held).tolist())
+        self.tokens.extend(ids[c0 + int(r)] for r in wanted[held])
