@@ -37,15 +37,16 @@ never the lines):
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+import xxhash
 
 from ..edits import Edit, Replacement, apply_replacements
 
@@ -56,7 +57,8 @@ MIN_PAGES = 5  # distinct articles of one site that must print the line
 MIN_SHARE = 0.05  # ... and the share of the site's pages they must be
 
 _PAIR = np.dtype([("key", "<u8"), ("page", "<u8"), ("site", "<u8")])
-_SPACES = re.compile(r"\s+")
+_SPACE_RUN = re.compile(r"\s\s")
+_LETTER = re.compile(r"[^\W\d_]")  # a line of only digits and signs is no furniture
 
 
 def normalise_line(line: str) -> str:
@@ -65,11 +67,11 @@ def normalise_line(line: str) -> str:
     >>> normalise_line("  Subscribe to  The Daily for FREE ")
     'subscribe to the daily for free'
     """
-    return _SPACES.sub(" ", line).strip().casefold()
+    return " ".join(line.split()).casefold()  # str.split() and re's \\s agree on what is a space
 
 
 def _hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+    return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
 
 
 def line_key(site: str, line: str) -> int:
@@ -105,17 +107,22 @@ def _candidate_lines(text: str, max_chars: int) -> Iterator[tuple[int, int, str]
     pos = 0
     for raw in text.split("\n"):
         end = pos + len(raw)
-        if raw.strip() and len(raw) <= max_chars * 2:
+        if raw and len(raw) <= max_chars * 2 and not raw.isspace() and (len(raw) <= max_chars or _loose(raw)):
             norm = normalise_line(raw)
-            if 0 < len(norm) <= max_chars and any(c.isalpha() for c in norm):
+            if len(norm) <= max_chars and _LETTER.search(norm):
                 yield pos, end, norm
         pos = end + 1
 
 
-def _page_key(text: str) -> int:
+def _loose(line: str) -> bool:
+    """Could folding its spaces make this long line short?  (Most long lines are
+    paragraphs with single spaces: they are passed over without being normalised.)"""
+    return line[0].isspace() or line[-1].isspace() or _SPACE_RUN.search(line) is not None
+
+
+def _page_key(lines: list[str]) -> int:
     """Copies of one article share their longest line, whatever else a copy adds."""
-    lines = [normalise_line(x) for x in text.split("\n")]
-    return _hash(max(lines, key=len, default=""))
+    return _hash(normalise_line(max(lines, key=len, default="")))
 
 
 @dataclass
@@ -126,23 +133,34 @@ class LineCounts:
     pairs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=_PAIR))
     site_pages: Counter = field(default_factory=Counter)
     max_chars: int = MAX_CHARS
-    _pending: list = field(default_factory=list, repr=False)
+    # pairs not yet in ``pairs``, as three columns of Python ints (cheaper to grow than records)
+    _keys: list = field(default_factory=list, repr=False)
+    _pages: list = field(default_factory=list, repr=False)
+    _sites: list = field(default_factory=list, repr=False)
+    _site_hashes: dict = field(default_factory=dict, repr=False)
 
     def add(self, site: str, text: str) -> None:
         """Count the short lines of one page of ``site``."""
         self.site_pages[site] += 1
-        page = _page_key(text)
-        site_hash = _hash(site)
+        site_hash = self._site_hashes.get(site)
+        if site_hash is None:
+            site_hash = self._site_hashes[site] = _hash(site)
         keys = {line_key(site, norm) for _, _, norm in _candidate_lines(text, self.max_chars)}
-        self._pending.extend((k, page, site_hash) for k in keys)
-        if len(self._pending) >= 100_000:
+        if not keys:
+            return
+        page = _page_key(text.split("\n"))
+        self._keys.extend(keys)
+        self._pages.extend([page] * len(keys))
+        self._sites.extend([site_hash] * len(keys))
+        if len(self._keys) >= 200_000:
             self._flush()
 
     def _flush(self) -> None:
-        if self._pending:
-            fresh = np.array(self._pending, dtype=_PAIR)
+        if self._keys:
+            fresh = np.empty(len(self._keys), dtype=_PAIR)
+            fresh["key"], fresh["page"], fresh["site"] = self._keys, self._pages, self._sites
             self.pairs = np.unique(np.concatenate([self.pairs, fresh]))
-            self._pending = []
+            self._keys, self._pages, self._sites = [], [], []
 
     def __add__(self, other: LineCounts | int) -> LineCounts:
         if isinstance(other, int) and other == 0:
@@ -180,13 +198,15 @@ class LineCounts:
         if not len(self.pairs):
             return BoilerplateTable({}, self.max_chars)
         keys, first, pages = np.unique(self.pairs["key"], return_index=True, return_counts=True)
+        often = pages >= min_pages  # the bulk, lines of one page, goes here without a Python loop
+        keys, pages, sites = keys[often], pages[often], self.pairs["site"][first][often]
         pages_of_site = {_hash(site): n for site, n in self.site_pages.items()}
-        sites = self.pairs["site"][first]
-        table = {}
+        table, with_lines = {}, set()
         for key, n, site in zip(keys.tolist(), pages.tolist(), sites.tolist()):
-            if n >= min_pages and n >= min_share * pages_of_site.get(site, 0):
+            if n >= min_share * pages_of_site.get(site, 0):
                 table[key] = n
-        return BoilerplateTable(table, self.max_chars)
+                with_lines.add(site)
+        return BoilerplateTable(table, self.max_chars, frozenset(with_lines))
 
     def save(self, path: str | Path) -> None:
         self._flush()
@@ -203,10 +223,12 @@ class LineCounts:
 
 @dataclass(frozen=True)
 class BoilerplateTable:
-    """The recurring lines: line key -> number of articles of its site that print it."""
+    """The recurring lines: line key -> number of articles of its site that print it;
+    ``sites``: the hashes of the sites that have such lines."""
 
     pages: dict[int, int]
     max_chars: int = MAX_CHARS
+    sites: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return len(self.pages)
@@ -214,20 +236,41 @@ class BoilerplateTable:
     def __contains__(self, key: int) -> bool:
         return key in self.pages
 
+    def has_site(self, site: str) -> bool:
+        """Does ``site`` have boilerplate lines?  (Its pages need no look at their lines
+        when it has none.)"""
+        return _hash(site) in self.sites
+
     def merged(self, other: BoilerplateTable) -> BoilerplateTable:
         """Tables learned on disjoint key ranges, put back together."""
-        return BoilerplateTable({**self.pages, **other.pages}, max(self.max_chars, other.max_chars))
+        return BoilerplateTable({**self.pages, **other.pages}, max(self.max_chars, other.max_chars),
+                                self.sites | other.sites)
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        keys = np.fromiter(self.pages, dtype="<u8", count=len(self.pages))
+        pages = np.fromiter(self.pages.values(), dtype="<i8", count=len(self.pages))
+        return keys, pages
+
+    def _sites_array(self) -> np.ndarray:
+        return np.array(sorted(self.sites), dtype="<u8")
+
+    def __reduce__(self) -> tuple:
+        # as arrays: a table goes to every worker process with the cleaner
+        return _table_from_arrays, (*self._arrays(), self.max_chars, self._sites_array())
 
     def save(self, path: str | Path) -> None:
         """Write the table for the tasks of the removal pass (keys and counts only)."""
-        keys = np.fromiter(self.pages, dtype="<u8", count=len(self.pages))
-        pages = np.fromiter(self.pages.values(), dtype="<i8", count=len(self.pages))
-        np.savez(path, keys=keys, pages=pages, max_chars=self.max_chars)
+        keys, pages = self._arrays()
+        np.savez(path, keys=keys, pages=pages, max_chars=self.max_chars, sites=self._sites_array())
 
     @classmethod
     def load(cls, path: str | Path) -> BoilerplateTable:
         with np.load(path) as f:
-            return cls(dict(zip(f["keys"].tolist(), f["pages"].tolist())), int(f["max_chars"]))
+            return _table_from_arrays(f["keys"], f["pages"], int(f["max_chars"]), f["sites"])
+
+
+def _table_from_arrays(keys: np.ndarray, pages: np.ndarray, max_chars: int, sites: np.ndarray) -> BoilerplateTable:
+    return BoilerplateTable(dict(zip(keys.tolist(), pages.tolist())), int(max_chars), frozenset(sites.tolist()))
 
 
 def learn_boilerplate(
@@ -275,7 +318,20 @@ class BoilerplateStats(Counter):
     """How often each boilerplate line was removed (lines as they read, stripped);
     merges by addition like any Counter, for a run summary."""
 
-    def add(self, edits: Iterable[Edit]) -> None:
+    def add(self, edits: Iterable[Edit]) -> int:
+        """Count the boilerplate lines among ``edits``; returns how many there were."""
+        found = 0
         for e in edits:
             if e.stage == STAGE:
                 self[e.before.strip()] += 1
+                found += 1
+        return found
+
+    def top_lines(self, n: int = 50) -> list[dict[str, Any]]:
+        """The ``n`` lines removed most often, as ``{"line", "count"}``, most frequent first.
+
+        >>> BoilerplateStats({"Share this:": 3, "Advert": 5}).top_lines(1)
+        [{'line': 'Advert', 'count': 5}]
+        """
+        ranked = sorted(self.items(), key=lambda item: (-item[1], item[0]))
+        return [{"line": line, "count": count} for line, count in ranked[:n]]
