@@ -105,8 +105,9 @@ def cleaning_notes(cut_down: int, boilerplate: dict[str, Any] | None, diff: bool
                      f"{boilerplate['lines_removed']:,} removed from {boilerplate['records_changed']:,} records")
     if cut_down:
         flagged = "" if diff else f", flagged with a {KEPT_FIELD} field"
-        notes.append(f"warning: {cut_down:,} records lost most of their text to cleaning (below --min-keep)"
-                     f"{flagged}")
+        records, its = ("record", "its") if cut_down == 1 else ("records", "their")
+        notes.append(f"warning: {cut_down:,} {records} cut down by cleaning to less than --min-keep of {its} "
+                     f"text{flagged}")
     return notes
 
 
