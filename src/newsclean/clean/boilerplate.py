@@ -11,9 +11,13 @@ sites and bounded against removing article text:
 * per site: a line counts only against other pages of the same site (``domain``
   field, else the ``url`` host, else the source file), so a sentence that many
   sites happen to share is never boilerplate;
-* in distinct articles, not pages: each page is counted under a key of its
-  longest line, so copies of one article on a site (updates, syndicated
-  duplicates) count once and their own lines are never taken for furniture;
+* in distinct articles, not pages: copies of one article on a site (updates,
+  syndicated duplicates, two extractions of a page) must not make its own lines look
+  like furniture.  Each page gets a signature of four min-hashes of its sentence
+  openings; copies share most sentences, so they share most of these values whatever
+  an extractor or an update changed, and two articles share none.  A line's articles
+  are counted as the fewest distinct values any one of the four takes over its pages
+  (copies that differ in one value still agree in another);
 * short lines only (``max_chars``): article paragraphs are longer than furniture;
 * often enough: on at least ``min_pages`` articles and ``min_share`` of the site's
   pages (datatrove bounds the same risk with spans of three sentences and a minimum
@@ -55,9 +59,17 @@ STAGE = "boilerplate"
 MAX_CHARS = 300  # longer lines are article paragraphs
 MIN_PAGES = 5  # distinct articles of one site that must print the line
 MIN_SHARE = 0.05  # ... and the share of the site's pages they must be
+# what copies of an article are known by: its sentences of some length (furniture and
+# the fixed sentences of templated reports are shorter), up to this many characters
+MIN_SENTENCE_BYTES, SENTENCE_BYTES = 60, 300
+# the four orders the page signature takes minima in (xor with a constant reorders hashes)
+_SALTS = (0, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+_PAGE_FIELDS = ("page", "page1", "page2", "page3")
 
-_PAIR = np.dtype([("key", "<u8"), ("page", "<u8"), ("site", "<u8")])
-_SPACE_RUN = re.compile(r"\s\s")
+_PAIR = np.dtype([("key", "<u8"), ("page", "<u8"), ("site", "<u8"), ("page1", "<u8"), ("page2", "<u8"),
+                  ("page3", "<u8")])
+# list markers and quotes before a sentence (the bytes of \u2022 \u2013 \u2014 \u201c \u2018 among them)
+_LEADING_BYTES = b" \t-*>#\"'([|\xe2\x80\x93\x94\x98\x9c\xa2"
 _LETTER = re.compile(r"[^\W\d_]")  # a line of only digits and signs is no furniture
 
 
@@ -107,22 +119,30 @@ def _candidate_lines(text: str, max_chars: int) -> Iterator[tuple[int, int, str]
     pos = 0
     for raw in text.split("\n"):
         end = pos + len(raw)
-        if raw and len(raw) <= max_chars * 2 and not raw.isspace() and (len(raw) <= max_chars or _loose(raw)):
-            norm = normalise_line(raw)
-            if len(norm) <= max_chars and _LETTER.search(norm):
-                yield pos, end, norm
+        if raw and len(raw) <= max_chars * 2:
+            folded = " ".join(raw.split())  # normalise_line, in two steps: most long lines stop here
+            if 0 < len(folded) <= max_chars and _LETTER.search(folded):
+                norm = folded.casefold()
+                if len(norm) <= max_chars:
+                    yield pos, end, norm
         pos = end + 1
 
 
-def _loose(line: str) -> bool:
-    """Could folding its spaces make this long line short?  (Most long lines are
-    paragraphs with single spaces: they are passed over without being normalised.)"""
-    return line[0].isspace() or line[-1].isspace() or _SPACE_RUN.search(line) is not None
-
-
-def _page_key(lines: list[str]) -> int:
-    """Copies of one article share their longest line, whatever else a copy adds."""
-    return _hash(normalise_line(max(lines, key=len, default="")))
+def _page_signature(text: str) -> tuple[int, ...]:
+    """The article a page holds, much the same for its copies: the smallest hash of its
+    sentences, in four orders.  (A page without a sentence of some length is known by
+    its whole text.)  Read as UTF-8 bytes, spacing folded and list markers and quotes
+    stripped from each start: a hash per sentence and nothing else."""
+    data = text.encode("utf-8", "surrogatepass").replace(b"\xc2\xa0", b" ")
+    hashes = []
+    for line in data.split(b"\n"):
+        for piece in line.split(b". ") if b". " in line else (line,):
+            sentence = piece[:SENTENCE_BYTES].lstrip(_LEADING_BYTES)
+            if len(sentence) >= MIN_SENTENCE_BYTES:
+                hashes.append(xxhash.xxh3_64_intdigest(b" ".join(sentence.lower().split())))
+    if not hashes:
+        hashes.append(_hash(normalise_line(text)))
+    return tuple(min(map(salt.__xor__, hashes)) for salt in _SALTS)
 
 
 @dataclass
@@ -133,10 +153,9 @@ class LineCounts:
     pairs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=_PAIR))
     site_pages: Counter = field(default_factory=Counter)
     max_chars: int = MAX_CHARS
-    # pairs not yet in ``pairs``, as three columns of Python ints (cheaper to grow than records)
+    # pairs not yet in ``pairs``: their keys, and (site, signature) of each of their pages
     _keys: list = field(default_factory=list, repr=False)
     _pages: list = field(default_factory=list, repr=False)
-    _sites: list = field(default_factory=list, repr=False)
     _site_hashes: dict = field(default_factory=dict, repr=False)
 
     def add(self, site: str, text: str) -> None:
@@ -148,19 +167,20 @@ class LineCounts:
         keys = {line_key(site, norm) for _, _, norm in _candidate_lines(text, self.max_chars)}
         if not keys:
             return
-        page = _page_key(text.split("\n"))
+        page = (site_hash, *_page_signature(text))
         self._keys.extend(keys)
         self._pages.extend([page] * len(keys))
-        self._sites.extend([site_hash] * len(keys))
         if len(self._keys) >= 200_000:
             self._flush()
 
     def _flush(self) -> None:
         if self._keys:
             fresh = np.empty(len(self._keys), dtype=_PAIR)
-            fresh["key"], fresh["page"], fresh["site"] = self._keys, self._pages, self._sites
+            fresh["key"] = self._keys
+            pages = np.array(self._pages, dtype=np.uint64).reshape(-1, 5)
+            fresh["site"], fresh["page"], fresh["page1"], fresh["page2"], fresh["page3"] = pages.T
             self.pairs = np.unique(np.concatenate([self.pairs, fresh]))
-            self._keys, self._pages, self._sites = [], [], []
+            self._keys, self._pages = [], []
 
     def __add__(self, other: LineCounts | int) -> LineCounts:
         if isinstance(other, int) and other == 0:
@@ -197,9 +217,12 @@ class LineCounts:
         self._flush()
         if not len(self.pairs):
             return BoilerplateTable({}, self.max_chars)
-        keys, first, pages = np.unique(self.pairs["key"], return_index=True, return_counts=True)
-        often = pages >= min_pages  # the bulk, lines of one page, goes here without a Python loop
-        keys, pages, sites = keys[often], pages[often], self.pairs["site"][first][often]
+        keys, pages = np.unique(self.pairs["key"], return_counts=True)
+        # the bulk, lines of one page, goes here; the rest by the articles that print them
+        rows = self.pairs[np.isin(self.pairs["key"], keys[pages >= min_pages])]
+        keys, sites, pages = _articles(rows)
+        often = pages >= min_pages
+        keys, pages, sites = keys[often], pages[often], sites[often]
         pages_of_site = {_hash(site): n for site, n in self.site_pages.items()}
         table, with_lines = {}, set()
         for key, n, site in zip(keys.tolist(), pages.tolist(), sites.tolist()):
@@ -219,6 +242,22 @@ class LineCounts:
         with np.load(path) as f:
             site_pages = Counter(dict(zip(f["sites"].tolist(), f["pages"].tolist())))
             return cls(f["pairs"], site_pages, int(f["max_chars"]))
+
+
+def _articles(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each line key of ``rows`` (pairs, ``np.unique``'s order), its site, and how many
+    distinct articles print it: the fewest distinct values one of the page signature's
+    minima takes over its pages."""
+    keys, first = np.unique(rows["key"], return_index=True)
+    articles = np.full(len(keys), np.iinfo(np.int64).max, dtype=np.int64)
+    for name in _PAGE_FIELDS:
+        order = np.lexsort((rows[name], rows["key"]))
+        key, value = rows["key"][order], rows[name][order]
+        fresh = np.ones(len(key), dtype=np.int64)
+        fresh[1:] = (key[1:] != key[:-1]) | (value[1:] != value[:-1])
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        articles = np.minimum(articles, np.add.reduceat(fresh, starts) if len(key) else articles)
+    return keys, rows["site"][first], articles
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = ["CorpusSites", "Site", "SiteCounts", "count_records", "learn_from_fil
 _LINES, _DASHES = "lines.npz", "dashes.json"
 _TABLE, _STYLES = "boilerplate.npz", "styles.json"
 _SPACED_DASHES = (f" {EN} ", f" {EM} ")
+_STYLE_SAMPLE = 300_000  # characters of a text whose dashes are counted (as lost_chars reads a text's style)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,10 @@ class SiteCounts:
     def add(self, site: str, text: str) -> None:
         """Count one page of ``site`` (its raw text)."""
         self.lines.add(site, text)
-        if _SPACED_DASHES[0] in text or _SPACED_DASHES[1] in text:  # the regex only where it can match
-            self.dashes.add(site, text)
+        # the spaced dashes HouseStyleCounts.add finds, counted as substrings (eight times faster)
+        found = {dash.strip(): n for dash in _SPACED_DASHES if (n := text.count(dash, 0, _STYLE_SAMPLE))}
+        if found:
+            self.dashes.dashes.setdefault(site, Counter()).update(found)
 
     def __add__(self, other: SiteCounts) -> SiteCounts:
         return merge_site_counts([self, other])
@@ -91,8 +95,6 @@ class SiteCounts:
 
     @classmethod
     def load(cls, folder: str | Path) -> SiteCounts:
-        from collections import Counter
-
         folder = Path(folder)
         dashes = json.loads((folder / _DASHES).read_text(encoding="ascii"))
         return cls(LineCounts.load(folder / _LINES),
@@ -101,8 +103,6 @@ class SiteCounts:
 
 def merge_site_counts(parts: Iterable[SiteCounts]) -> SiteCounts:
     """The counts of several shards in one (the line pairs sorted once, not once per shard)."""
-    from collections import Counter
-
     pairs, pages, dashes, max_chars = [], Counter(), HouseStyleCounts(), 0
     for part in parts:
         part.lines._flush()
