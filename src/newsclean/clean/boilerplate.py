@@ -131,15 +131,12 @@ def _candidate_lines(text: str, max_chars: int) -> Iterator[tuple[int, int, str]
 def _page_signature(text: str) -> tuple[int, ...]:
     """The article a page holds, much the same for its copies: the smallest hash of its
     sentences, in four orders.  (A page without a sentence of some length is known by
-    its whole text.)  Read as UTF-8 bytes, spacing folded and list markers and quotes
-    stripped from each start: a hash per sentence and nothing else."""
-    data = text.encode("utf-8", "surrogatepass").replace(b"\xc2\xa0", b" ")
-    hashes = []
-    for line in data.split(b"\n"):
-        for piece in line.split(b". ") if b". " in line else (line,):
-            sentence = piece[:SENTENCE_BYTES].lstrip(_LEADING_BYTES)
-            if len(sentence) >= MIN_SENTENCE_BYTES:
-                hashes.append(xxhash.xxh3_64_intdigest(b" ".join(sentence.lower().split())))
+    its whole text.)  Read as UTF-8 bytes, case and spacing folded once for the page and
+    list markers and quotes stripped from each start: a hash per sentence and little else."""
+    data = text.encode("utf-8", "surrogatepass").replace(b"\xc2\xa0", b" ").replace(b"\t", b" ")
+    data = data.replace(b"   ", b" ").replace(b"  ", b" ").lower()
+    hashes = [xxhash.xxh3_64_intdigest(sentence) for line in data.split(b"\n") for piece in line.split(b". ")
+              if len(sentence := piece[:SENTENCE_BYTES].lstrip(_LEADING_BYTES)) >= MIN_SENTENCE_BYTES]
     if not hashes:
         hashes.append(_hash(normalise_line(text)))
     return tuple(min(map(salt.__xor__, hashes)) for salt in _SALTS)
