@@ -28,8 +28,8 @@ _RAW_KEEP = 40_000  # bytes kept of a page that yields no article, for the rejec
 # readers take no options, so the commands set it around their reading.
 TABLES: ContextVar[bool] = ContextVar("html_tables", default=True)
 # trafilatura writes a table as Markdown: "| a | b | " rows and a "|---|---|" rule
-_TABLE_ROW = re.compile(r"^\| (.*?) \|[ \t]*$", re.MULTILINE)
-_TABLE_RULE = re.compile(r"^\|(?:-+\|)+[ \t]*\n?", re.MULTILINE)
+_TABLE_ROW = re.compile(r"[ \t]*\| ?(.*?) ?\|[ \t]*")
+_TABLE_RULE = re.compile(r"[ \t]*\|(?:-+\|)+[ \t]*")
 
 
 @contextmanager
@@ -43,14 +43,30 @@ def tables(keep: bool) -> Iterator[None]:
 
 
 def table_rows_as_lines(text: str) -> str:
-    """trafilatura's Markdown tables as plain lines: a row a line, cells joined by `` | ``.
+    """trafilatura's Markdown tables as plain lines: a row a line, cells joined by `` | ``,
+    no rule, no blank lines between rows.
 
-    >>> table_rows_as_lines("Standings:\\n| Team | Pts | \\n|---|---|\\n| Rovers | 12 | \\nNext round.")
+    >>> table_rows_as_lines("Standings:\\n| Team | Pts | \\n|---|---|\\n\\n| Rovers | 12 | \\nNext round.")
     'Standings:\\nTeam | Pts\\nRovers | 12\\nNext round.'
     """
     if "| " not in text:
         return text
-    return _TABLE_ROW.sub(lambda m: m.group(1), _TABLE_RULE.sub("", text))
+    out: list[str] = []
+    after_row: list[str] = []  # blank lines after a row: dropped when another row follows
+    last_was_row = False
+    for line in text.split("\n"):
+        if _TABLE_RULE.fullmatch(line):
+            continue
+        if not line.strip():
+            (after_row if last_was_row else out).append(line)
+            continue
+        row = _TABLE_ROW.fullmatch(line)
+        if row is None:
+            out.extend(after_row)
+        after_row = []
+        out.append(row.group(1) if row else line)
+        last_was_row = row is not None
+    return "\n".join(out + after_row)
 
 
 def read(f: InputFile, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
