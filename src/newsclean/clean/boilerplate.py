@@ -119,7 +119,7 @@ def _candidate_lines(text: str, max_chars: int) -> Iterator[tuple[int, int, str]
     pos = 0
     for raw in text.split("\n"):
         end = pos + len(raw)
-        if raw and len(raw) <= max_chars * 2:
+        if raw and len(raw) <= max_chars * 2 and (len(raw) <= max_chars or _loose(raw)):
             folded = " ".join(raw.split())  # normalise_line, in two steps: most long lines stop here
             if 0 < len(folded) <= max_chars and _LETTER.search(folded):
                 norm = folded.casefold()
@@ -128,13 +128,19 @@ def _candidate_lines(text: str, max_chars: int) -> Iterator[tuple[int, int, str]
         pos = end + 1
 
 
+def _loose(line: str) -> bool:
+    """Could folding its spaces make this long line short?  Most long lines are
+    paragraphs spaced singly: they are passed over without being folded.  (Runs of rarer
+    spaces are not looked for: such a line is never counted, nor removed.)"""
+    return line[0].isspace() or line[-1].isspace() or "  " in line or "\t" in line or "\u00a0" in line
+
+
 def _page_signature(text: str) -> tuple[int, ...]:
     """The article a page holds, much the same for its copies: the smallest hash of its
     sentences, in four orders.  (A page without a sentence of some length is known by
-    its whole text.)  Read as UTF-8 bytes, case and spacing folded once for the page and
-    list markers and quotes stripped from each start: a hash per sentence and little else."""
-    data = text.encode("utf-8", "surrogatepass").replace(b"\xc2\xa0", b" ").replace(b"\t", b" ")
-    data = data.replace(b"   ", b" ").replace(b"  ", b" ").lower()
+    its whole text.)  Read as UTF-8 bytes, case folded once for the page and list
+    markers and quotes stripped from each start: a hash per sentence and little else."""
+    data = text.encode("utf-8", "surrogatepass").lower()
     hashes = [xxhash.xxh3_64_intdigest(sentence) for line in data.split(b"\n") for piece in line.split(b". ")
               if len(sentence := piece[:SENTENCE_BYTES].lstrip(_LEADING_BYTES)) >= MIN_SENTENCE_BYTES]
     if not hashes:

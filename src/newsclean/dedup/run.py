@@ -63,13 +63,13 @@ from typing import Any
 import numpy as np
 import orjson
 
+from ..clean.boilerplate import BoilerplateStats
 from ..config import Config, ConfigError
 from ..engine.executors import Engine
 from ..engine.manifest import WORK, describe_inputs, open_run, write_manifest
 from ..engine.shards import plan_shards, spool_stdin
 from ..engine.steps import Steps
 from ..io.base import InputFile
-from ..clean.boilerplate import BoilerplateStats
 from ..records import StrictStop
 from .core import ClusterInfo, DocMeta, Verdicts, cluster_features, unique_names
 from .events import event_names
