@@ -135,5 +135,5 @@ def stats_of(tmp_path: Path) -> Callable[[], dict[str, Any]]:
 # The keys of the run statistics (--stats FILE and Stats.to_dict()).
 STATS_KEYS = frozenset(
     {"input_records", "output_records", "rejected", "changed", "unchanged", "spun", "edits_by_stage", "seconds",
-     "docs_per_second"}
+     "docs_per_second", "records_cut_down", "boilerplate"}
 )

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from newsclean.clean.boilerplate import (
     BoilerplateStats,
     LineCounts,
@@ -149,7 +151,7 @@ def test_counts_are_hashes_and_survive_saving(tmp_path):
     again = LineCounts.load(tmp_path / "shard.npz")
     assert again.boilerplate().pages == counts.boilerplate().pages
     assert again.site_pages == counts.site_pages
-    assert again.pairs.dtype.names == ("key", "page", "site")  # no line text is held
+    assert all(again.pairs.dtype[name] == np.uint64 for name in again.pairs.dtype.names)  # no line text is held
     table = counts.boilerplate()
     table.save(tmp_path / "table.npz")
     assert type(table).load(tmp_path / "table.npz") == table

@@ -19,7 +19,16 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import __version__
-from .config import DEFAULT_DOC_TIMEOUT, DEFAULT_MAX_BYTES, DEFAULT_SHARD_MB, MIN_CLUSTERS, MIN_CONSISTENCY
+from .config import (
+    BOILERPLATE_MIN_PAGES,
+    BOILERPLATE_MIN_SHARE,
+    DEFAULT_DOC_TIMEOUT,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MIN_KEEP,
+    DEFAULT_SHARD_MB,
+    MIN_CLUSTERS,
+    MIN_CONSISTENCY,
+)
 
 EXIT_WRITE_ERROR = 1
 EXIT_BAD_INPUT = 2
@@ -113,6 +122,22 @@ LearnSpin = Annotated[bool, typer.Option(
     "--learn-spin/--no-learn-spin", help="Learn the spinner's swaps from the run's own clusters (spun copies "
     "beside their originals), write them to OUTDIR/spin-table.tsv and judge every record with them too (run: "
     "restore the flagged ones in the archive). On by default; nothing changes when nothing is learned.")]
+Boilerplate = Annotated[str, typer.Option(
+    "--boilerplate", metavar="MODE", help="auto (default): learn the lines each site (domain or url field, else "
+    "input file) prints on many of its pages, in a pass over the inputs before cleaning, and remove them (stage "
+    "boilerplate, listed in the statistics; clean learns from input files, not from stdin); off.")]
+BoilerplateMinPages = Annotated[int, typer.Option(
+    "--boilerplate-min-pages", min=1, metavar="N", help="A site boilerplate line is printed on at least N distinct "
+    "articles of its site...")]
+BoilerplateMinShare = Annotated[float, typer.Option(
+    "--boilerplate-min-share", min=0.0, max=1.0, metavar="R", help="...and on at least this share of the site's "
+    "pages.")]
+MinKeep = Annotated[float, typer.Option(
+    "--min-keep", min=0.0, max=1.0, metavar="R", help="A record that keeps less than this share of its letters and "
+    "digits after cleaning (most of it embeds or boilerplate) gets a '_newsclean_kept' field, is counted and "
+    "warned about (0: never).")]
+HtmlTables = Annotated[bool, typer.Option(
+    "--html-tables/--no-html-tables", help="HTML pages: keep the article's tables as text, a row a line.")]
 Against = Annotated[Path | None, typer.Option(
     "--against", metavar="PREV_OUTDIR", help="Deduplicate against a previous run's OUTDIR (its index/, same "
     "parameters): new records matching archived ones join their clusters, archived survivors stay survivors; "
@@ -214,9 +239,12 @@ def clean(
     # what to clean
     skip: Skip = None, tweets: Tweets = "all",
     spin_tables: SpinTables = None, unspin: Unspin = "restore", spin_lm: SpinModel = None,
+    boilerplate: Boilerplate = "auto", boilerplate_min_pages: BoilerplateMinPages = BOILERPLATE_MIN_PAGES,
+    boilerplate_min_share: BoilerplateMinShare = BOILERPLATE_MIN_SHARE, min_keep: MinKeep = DEFAULT_MIN_KEEP,
     # how records are read
     text_field: TextField = None, id_field: IdField = None,
     doc_timeout: DocTimeout = DEFAULT_DOC_TIMEOUT, max_bytes: MaxBytes = DEFAULT_MAX_BYTES, strict: Strict = False,
+    html_tables: HtmlTables = True,
     # what is written, how
     output_format: OutputFormat = "jsonl", diff: Diff = False, explain: Explain = False,
     rejects: CleanRejects = None, stats: StatsFile = None, workers: Workers = None, quiet: Quiet = False,
@@ -232,15 +260,28 @@ def clean(
     with _exit_codes("{reason} while cleaning; nothing was written"):
         from .config import Config
         from .driver import clean_files
+        from .io.html import tables
 
         config = Config.from_options(**options)
-        with progress(progress_wanted(quiet, writes_stdout=output in (None, "-"))) as tick:
-            run = clean_files(inputs or [], output, config, progress=tick)
+        with tables(config.read.html_tables), \
+                progress(progress_wanted(quiet, writes_stdout=output in (None, "-"))) as tick:
+            run = clean_files(inputs or [], output, config, cleaner=_site_cleaner(inputs or [], config),
+                              progress=tick)
     counts = run.stats
     if not quiet:
         print_clean_summary(counts, run.rejects if counts.rejected and not diff else None, diff)
     _check_balance(counts.balanced, f"{counts.input_records} input records != {counts.output_records} output + "
                    f"{counts.rejected} rejected (changed {counts.changed} + unchanged {counts.unchanged})")
+
+
+def _site_cleaner(inputs: list[str], config: Any) -> Any:
+    """``clean --boilerplate auto``: a cleaner that knows the sites of the input files
+    (learned in a pass over them first); None (config's own) for stdin or ``off``."""
+    from .clean.sites import learn_from_files
+    from .driver import resolve_inputs
+
+    sites = learn_from_files(resolve_inputs(inputs), config)
+    return None if sites is None else config.clean.cleaner().with_sites(sites)
 
 
 def _deduplicating_command(cleaned_archive: bool, events: Any, events_default: bool, keep_help: str) -> Any:
@@ -255,9 +296,12 @@ def _deduplicating_command(cleaned_archive: bool, events: Any, events_default: b
         threshold: Threshold = None, event_threshold: EventThreshold = None, against: Against = None,
         spin_tables: SpinTables = None, unspin: Unspin = "restore", learn_spin: LearnSpin = True,
         spin_lm: SpinModel = None,
+        boilerplate: Boilerplate = "auto", boilerplate_min_pages: BoilerplateMinPages = BOILERPLATE_MIN_PAGES,
+        boilerplate_min_share: BoilerplateMinShare = BOILERPLATE_MIN_SHARE, min_keep: MinKeep = DEFAULT_MIN_KEEP,
         # how records are read
         text_field: TextField = None, id_field: IdField = None,
         doc_timeout: DocTimeout = DEFAULT_DOC_TIMEOUT, max_bytes: MaxBytes = DEFAULT_MAX_BYTES, strict: Strict = False,
+        html_tables: HtmlTables = True,
         # how the run is spread, what it writes
         workers: Workers = None, engine: EngineName = "local", scheduler: Scheduler = None,
         shard_size: ShardSize = DEFAULT_SHARD_MB, force: Force = False, rejects: DedupRejects = None,
@@ -304,6 +348,19 @@ def _deduplicate(options: dict[str, Any], cleaned_archive: bool) -> None:
         typer.echo(dedup_summary(stats, outdir), err=True)
     _check_balance(stats.balanced, f"{stats.input_records} input records != {stats.kept} kept + "
                    f"{stats.duplicates} duplicates + {stats.rejected} rejects")
+
+
+@app.command("report")
+def report(
+    outdir: Annotated[Path, typer.Argument(metavar="OUTDIR", help="A finished 'newsclean dedup' or 'run' output "
+                                           "folder.", show_default=False)],
+) -> None:
+    """Rebuild OUTDIR/report.html, the run report, from a finished dedup/run output folder."""
+    from .report import cli_report
+
+    code = cli_report(outdir)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("spin-table")

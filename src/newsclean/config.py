@@ -40,6 +40,12 @@ OUTPUT_FORMATS = ("jsonl", "text")
 # defaults are the same; a test checks it)
 MIN_CLUSTERS = 2
 MIN_CONSISTENCY = 0.05
+# site boilerplate and cut-down records: the library's own defaults
+# (newsclean.clean.boilerplate.MIN_PAGES / MIN_SHARE, newsclean.clean.embeds.DEFAULT_MIN_KEEP; a test checks it)
+BOILERPLATE_MODES = ("auto", "off")
+BOILERPLATE_MIN_PAGES = 5
+BOILERPLATE_MIN_SHARE = 0.05
+DEFAULT_MIN_KEEP = 0.5
 
 
 class ConfigError(ValueError):
@@ -60,6 +66,11 @@ class CleanConfig:
     spin_tables: tuple[str, ...] = ()  # TSV files, or "builtin"; none: the built-in table
     unspin: str = "restore"
     spin_lm: str | None = None  # a GGUF model: file, folder or Hugging Face name in the local cache
+    # what the corpus teaches about its sites (newsclean.clean.sites), and records cut down
+    boilerplate: str = "auto"  # auto: learn each site's repeated lines in a pass before cleaning; off
+    boilerplate_min_pages: int = BOILERPLATE_MIN_PAGES  # distinct articles of a site that print the line
+    boilerplate_min_share: float = BOILERPLATE_MIN_SHARE  # ... and the share of the site's pages they are
+    min_keep: float = DEFAULT_MIN_KEEP  # a record keeping less of its letters is flagged; 0: never
 
     def __post_init__(self) -> None:
         from .clean.embeds import TWEET_MODES
@@ -73,6 +84,12 @@ class CleanConfig:
         _check_choice("unspin", self.unspin, MODES)
         if self.spin_lm is not None and self.unspin == "off":
             raise ConfigError("--spin-lm weighs the swaps a spin table finds: it cannot be combined with --unspin off")
+        _check_choice("boilerplate", self.boilerplate, BOILERPLATE_MODES)
+        if self.boilerplate_min_pages < 1:
+            raise ConfigError(f"--boilerplate-min-pages must be at least 1, not {self.boilerplate_min_pages}")
+        for option, value in (("boilerplate-min-share", self.boilerplate_min_share), ("min-keep", self.min_keep)):
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"--{option} must be in [0, 1], not {value}")
 
     def cleaner(self) -> Cleaner:
         """The :class:`~newsclean.clean.pipeline.Cleaner` these settings describe: spin
@@ -98,7 +115,8 @@ class CleanConfig:
                 load_model(model)
             except ModelError as e:
                 raise ConfigError(str(e)) from None
-        return Cleaner(skip=self.skip, tweets=self.tweets, spin_table=table, unspin=self.unspin, spin_lm=model)
+        return Cleaner(skip=self.skip, tweets=self.tweets, spin_table=table, unspin=self.unspin, spin_lm=model,
+                       min_keep=self.min_keep)
 
 
 def table_path(name: str) -> Path:
@@ -125,6 +143,7 @@ class ReadConfig:
     max_bytes: int = DEFAULT_MAX_BYTES
     doc_timeout: float | None = DEFAULT_DOC_TIMEOUT  # seconds; 0 or None: no limit
     strict: bool = False  # the first bad record stops the run
+    html_tables: bool = True  # HTML pages: tables kept as text, a row a line
     rejects: str | None = field(default=None, metadata={"result": False})  # where bad records go
 
 

