@@ -166,7 +166,8 @@ def learn(engine: Engine, where: ShardPositions, verdicts: Verdicts, outdir: Pat
     target = outdir / TABLE_NAME
     if lines and singles:
         write_learned(lines, target)
-        confirmed = confirmed_by_spun_texts(singles, count_in_shards(engine, where, target, cleaner, singles))
+        counts = count_in_shards(engine, where, target, cleaner, singles, verdicts.names)
+        confirmed = confirmed_by_spun_texts(singles, counts)
         result.swaps_confirmed = len(confirmed)
         lines = sorted([*lines, *confirmed], key=table_order)
     result.swaps_learned = len(lines)
@@ -178,24 +179,40 @@ def learn(engine: Engine, where: ShardPositions, verdicts: Verdicts, outdir: Pat
     return result
 
 
+COUNT_SAMPLE = 50_000  # texts read to confirm one-cluster swaps (a share of them in a larger corpus)
+
+
 @dataclass(frozen=True)
 class CountJob:
     folder: str
+    positions: tuple[int, ...]
     table: str
     cleaner: Any
     forms: frozenset[str]
 
 
 def count_forms_task(job: CountJob) -> FormCounts:
-    """:func:`~newsclean.spin.corpus.count_forms` over a shard's cleaned texts."""
-    return count_forms(load_texts(Path(job.folder)), combined_table(job.table, job.cleaner), set(job.forms))
+    """:func:`~newsclean.spin.corpus.count_forms` over the shard's texts at ``positions``."""
+    texts = load_texts(Path(job.folder))
+    return count_forms([texts[p] for p in job.positions], combined_table(job.table, job.cleaner), set(job.forms))
+
+
+def sampled(names: list[str], size: int) -> list[int]:
+    """About ``size`` batch positions, chosen by the hash of the record's name (the same
+    whatever the input order or the shards)."""
+    if len(names) <= size:
+        return list(range(len(names)))
+    keep = size / len(names) * 2**64
+    return [i for i, name in enumerate(names) if xxhash.xxh3_64_intdigest(name.encode("utf-8", "surrogatepass")) < keep]
 
 
 def count_in_shards(engine: Engine, where: ShardPositions, table: Path, cleaner: Any,
-                    singles: list[tuple[str, str, int, float]]) -> FormCounts:
-    """The one-cluster swaps' forms counted in the texts ``table`` flags and in the others."""
+                    singles: list[tuple[str, str, int, float]], names: list[str]) -> FormCounts:
+    """The one-cluster swaps' forms counted in the texts ``table`` flags and in the others
+    (of :data:`COUNT_SAMPLE` of the batch's texts)."""
     forms = frozenset(line[0] for line in singles)
-    jobs = [CountJob(str(folder), str(table), cleaner, forms) for folder in where.folders]
+    by_shard = where.split(sampled(names, COUNT_SAMPLE))
+    jobs = [CountJob(str(where.folders[k]), tuple(ps), str(table), cleaner, forms) for k, ps in sorted(by_shard.items())]
     total = FormCounts()
     for _, counts in sorted(engine.map(count_forms_task, jobs), key=lambda pair: pair[0]):
         total = total + counts
