@@ -113,3 +113,19 @@ def test_against_starts_from_the_previous_runs_table(tmp_path):
     texts = archived(second)
     for k, original in zip(range(8, 12), originals):
         assert texts[f"lone{k}"]["text"] == original
+
+
+def test_a_swap_seen_once_joins_when_the_spun_texts_are_full_of_its_form():
+    from newsclean.spin import SpinTable
+    from newsclean.spin.corpus import confirmed_by_spun_texts, count_forms
+
+    table = SpinTable.from_pairs([("gamers", "players"), ("courtroom", "court"), ("thirty day period", "month")])
+    spun = [f"The gamers met in the courtroom for a thirty day period, and a motor vehicle {k} waited."
+            for k in range(6)]
+    plain = [f"The players met in court for a month, and the car {k} waited. A motor vehicle was seen."
+             for k in range(2)] + [f"The council met on day {k} and the players waited." for k in range(20)]
+    counts = count_forms(spun + plain, table, {"motor vehicle", "waited"})
+    assert counts.flagged_texts == 6 and counts.other_texts == 22
+    singles = [("motor vehicle", "car", 1, 0.5), ("waited", "stayed", 1, 0.5)]
+    # "motor vehicle" crowds the spun texts; "waited" is everywhere a writer puts it
+    assert confirmed_by_spun_texts(singles, counts) == [("motor vehicle", "car", 1, 0.5)]

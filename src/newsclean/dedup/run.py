@@ -324,7 +324,8 @@ class _DedupRun:
         records of clusters judged again with it and the survivors chosen again."""
         where = unspin.ShardPositions(self.folders, self.counts)
         against = self.config.dedup.against
-        self.spin = unspin.learn(engine, where, verdicts, self.outdir, Path(against) if against else None)
+        self.spin = unspin.learn(engine, where, verdicts, self.outdir, Path(against) if against else None,
+                                 self.cleaner)
         if self.spin.table is None:
             return verdicts
         meta = unspin.judge(engine, where, verdicts, meta, self.spin.table, self.cleaner, self.spin)

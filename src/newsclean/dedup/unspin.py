@@ -24,9 +24,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xxhash
 
 from ..engine.executors import Engine
-from ..spin.corpus import TABLE_NAME, candidate_pairs, groups_of, learn_run_pairs, write_learned
+from ..spin.corpus import (
+    TABLE_NAME,
+    FormCounts,
+    table_order,
+    candidate_pairs,
+    confirmed_by_spun_texts,
+    count_forms,
+    groups_of,
+    learn_run_pairs,
+    write_learned,
+)
 from .core import DocMeta, Verdicts
 from .shard import load_texts
 
@@ -52,7 +63,7 @@ class JudgeJob:
 
 
 @functools.lru_cache(maxsize=4)
-def _tables(path: str, cleaner_table: Any) -> Any:
+def _tables(path: str, version: int, cleaner_table: Any) -> Any:
     from ..spin import read_table
 
     learned = read_table(Path(path))
@@ -60,8 +71,10 @@ def _tables(path: str, cleaner_table: Any) -> Any:
 
 
 def combined_table(path: str, cleaner: Any) -> Any:
-    """The learned table with the run's own (several spinners: each judged on its own)."""
-    return _tables(path, getattr(cleaner, "spin_table", None))
+    """The learned table with the run's own (several spinners: each judged on its own);
+    read once per process and version of the file (the step writes it twice)."""
+    version = xxhash.xxh3_64_intdigest(Path(path).read_bytes())
+    return _tables(path, version, getattr(cleaner, "spin_table", None))
 
 
 def judge_shard(job: JudgeJob) -> list[tuple[float, int]]:
@@ -122,6 +135,7 @@ class SpinLearning:
     pairs_read: int = 0
     clusters_aligned: int = 0
     swaps_learned: int = 0
+    swaps_confirmed: int = 0  # seen in one cluster, confirmed by the corpus's spun texts
     records_judged: int = 0
     records_flagged: int = 0
     archive_flagged: int = 0
@@ -130,15 +144,17 @@ class SpinLearning:
 
     def stats(self) -> dict[str, Any]:
         return {"pairs_read": self.pairs_read, "clusters_aligned": self.clusters_aligned,
-                "swaps_learned": self.swaps_learned, "table": TABLE_NAME if self.table is not None else None,
+                "swaps_learned": self.swaps_learned, "swaps_confirmed_by_spun_texts": self.swaps_confirmed,
+                "table": TABLE_NAME if self.table is not None else None,
                 "cluster_records_judged": self.records_judged, "cluster_records_flagged": self.records_flagged,
                 "records_flagged": self.archive_flagged, "words_restored": self.words_restored}
 
 
 def learn(engine: Engine, where: ShardPositions, verdicts: Verdicts, outdir: Path,
-          previous_outdir: Path | None) -> SpinLearning:
-    """Learn the table from the pairs of removed records and their survivors; written
-    to OUTDIR/spin-table.tsv when it holds anything (a previous run's table included)."""
+          previous_outdir: Path | None, cleaner: Any) -> SpinLearning:
+    """Learn the table from the pairs of removed records and their survivors (and the
+    one-cluster swaps the corpus's spun texts confirm); written to OUTDIR/spin-table.tsv
+    when it holds anything (a previous run's table included)."""
     result = SpinLearning()
     pairs = candidate_pairs(verdicts.names, verdicts.survivor, verdicts.similarity, verdicts.n_prev)
     result.pairs_read = len(pairs)
@@ -146,15 +162,44 @@ def learn(engine: Engine, where: ShardPositions, verdicts: Verdicts, outdir: Pat
     groups = groups_of(pairs, texts)
     result.clusters_aligned = len(groups)
     previous = previous_outdir / TABLE_NAME if previous_outdir is not None else None
-    lines = learn_run_pairs(groups, previous)
-    result.swaps_learned = len(lines)
+    lines, singles = learn_run_pairs(groups, previous)
     target = outdir / TABLE_NAME
+    if lines and singles:
+        write_learned(lines, target)
+        confirmed = confirmed_by_spun_texts(singles, count_in_shards(engine, where, target, cleaner, singles))
+        result.swaps_confirmed = len(confirmed)
+        lines = sorted([*lines, *confirmed], key=table_order)
+    result.swaps_learned = len(lines)
     if lines:
         write_learned(lines, target)
         result.table = target
     else:
         target.unlink(missing_ok=True)  # a table of an earlier attempt with other inputs
     return result
+
+
+@dataclass(frozen=True)
+class CountJob:
+    folder: str
+    table: str
+    cleaner: Any
+    forms: frozenset[str]
+
+
+def count_forms_task(job: CountJob) -> FormCounts:
+    """:func:`~newsclean.spin.corpus.count_forms` over a shard's cleaned texts."""
+    return count_forms(load_texts(Path(job.folder)), combined_table(job.table, job.cleaner), set(job.forms))
+
+
+def count_in_shards(engine: Engine, where: ShardPositions, table: Path, cleaner: Any,
+                    singles: list[tuple[str, str, int, float]]) -> FormCounts:
+    """The one-cluster swaps' forms counted in the texts ``table`` flags and in the others."""
+    forms = frozenset(line[0] for line in singles)
+    jobs = [CountJob(str(folder), str(table), cleaner, forms) for folder in where.folders]
+    total = FormCounts()
+    for _, counts in sorted(engine.map(count_forms_task, jobs), key=lambda pair: pair[0]):
+        total = total + counts
+    return total
 
 
 def judge(engine: Engine, where: ShardPositions, verdicts: Verdicts, meta: DocMeta, table: Path, cleaner: Any,
