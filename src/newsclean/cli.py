@@ -169,6 +169,7 @@ def _explain(e: Exception, task_hint: str) -> tuple[str | None, int]:
     from .driver import WriteFailed
     from .engine.executors import TaskFailed
     from .engine.manifest import RunConflict
+    from .io.atomic import OutputFailed
     from .records import StrictStop
 
     if isinstance(e, (ConfigError, RunConflict)):
@@ -179,7 +180,7 @@ def _explain(e: Exception, task_hint: str) -> tuple[str | None, int]:
         return f"{e.where}: {e.reason} (--strict: stopped at the first bad record{e.note})", EXIT_BAD_INPUT
     if isinstance(e, TaskFailed):
         return task_hint.format(position=e.position, reason=e.reason), EXIT_BAD_INPUT
-    if isinstance(e, WriteFailed):
+    if isinstance(e, (WriteFailed, OutputFailed)):
         return str(e), EXIT_WRITE_ERROR
     if isinstance(e, OSError):
         return f"cannot write output: {e}", EXIT_WRITE_ERROR
@@ -337,11 +338,13 @@ def _deduplicate(options: dict[str, Any], cleaned_archive: bool) -> None:
     with _exit_codes("shard {position}: {reason}; run the same command again to resume (finished shards are "
                      "kept)"):
         from .config import Config
-        from .dedup.run import run_dedup
+        from .dedup.run import reserved_paths, run_dedup
         from .driver import resolve_inputs
 
         config = Config.from_options(**options, cleaned_archive=cleaned_archive)
-        stats, _ = run_dedup(resolve_inputs(inputs), outdir, config)
+        # outputs are never inputs: a walk of an input folder that holds OUTDIR leaves them out
+        own = [*reserved_paths(outdir), options["rejects"]]
+        stats, _ = run_dedup(resolve_inputs(inputs, skip=own), outdir, config)
     if not quiet:
         from .console import dedup_summary
 
@@ -393,6 +396,8 @@ def spin_table(
     if not quiet:
         typer.echo(f"{learned.clusters:,} clusters read, {learned.swaps:,} swaps learned -> {output} "
                    f"({learned.seconds:.1f} s)", err=True)
+        if learned.skipped:
+            typer.echo(f"{learned.skipped:,} archive lines skipped, e.g. {learned.first_skipped}", err=True)
 
 
 def main() -> None:

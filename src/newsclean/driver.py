@@ -26,15 +26,16 @@ from typing import Any
 
 import orjson
 
-from .config import MIN_CLUSTERS, MIN_CONSISTENCY, Config, ConfigError
+from .config import DEFAULT_MAX_BYTES, MIN_CLUSTERS, MIN_CONSISTENCY, Config, ConfigError
 from .engine.executors import Engine
 from .engine.local import RecordLoop, Stats, run_clean_parallel
 from .engine.steps import Steps
+from .io.atomic import Committable, OutputFailed, commit_all
 from .io.base import InputError, InputFile
 from .io.compression import split_compression
 from .io.jsonl import dumps_line
-from .io.readers import expand_inputs, read_inputs
-from .io.writers import AtomicWriter, OutputError, check_record_output, open_output, record_writer
+from .io.readers import expand_inputs, read_inputs, stdin_stream
+from .io.writers import AtomicWriter, OutputError, check_record_output, record_writer
 from .records import Accepted, Rejected, StrictStop
 
 STDOUT_REJECTS = "newsclean.rejects.jsonl"  # the rejects file of a run that writes to standard output
@@ -56,12 +57,19 @@ class CleanRun:
     timings: dict[str, float]
 
 
-def resolve_inputs(inputs: Sequence[str]) -> list[InputFile]:
-    """The input files the arguments name (folders walked, ``-`` or nothing: stdin)."""
+def resolve_inputs(inputs: Sequence[str], *, skip: Iterable[Path | None] = ()) -> list[InputFile]:
+    """The input files the arguments name (folders walked, ``-`` or nothing: stdin).
+
+    ``skip``: the run's own outputs, which a walk of a folder that holds them leaves
+    out (outputs are never inputs).  Standard input that is closed is refused.
+    """
     try:
-        return expand_inputs(inputs)
+        files = expand_inputs(inputs, skip=[p for p in skip if p is not None])
+        if any(f.path is None for f in files):
+            stdin_stream()
     except InputError as e:
         raise ConfigError(str(e)) from None
+    return files
 
 
 def check_paths(files: list[InputFile], named: Iterable[tuple[str, Path | None]]) -> None:
@@ -116,10 +124,10 @@ def clean_files(inputs: Sequence[str], output: str | None, config: Config | None
     config = config or Config()
     steps = Steps()
     with steps("check"):
-        files = resolve_inputs(inputs)
         out_path = None if output in (None, "-") else Path(output)
         rejects = rejects_path(config, out_path)
         stats_path = Path(config.write.stats) if config.write.stats is not None else None
+        files = resolve_inputs(inputs, skip=[out_path, rejects, stats_path])
         check_paths(files, [("output", out_path), ("rejects file", rejects), ("stats file", stats_path)])
         try:
             check_record_output(None if config.write.diff else out_path, as_text=config.write.output_format == "text")
@@ -127,26 +135,21 @@ def clean_files(inputs: Sequence[str], output: str | None, config: Config | None
             raise ConfigError(str(e)) from None
         cleaner = cleaner if cleaner is not None else config.clean.cleaner()
     stats = Stats()
-    writers = _Writers(config, out_path, rejects)
+    writers = _Writers(config, out_path, rejects, stats_path)
     try:
         with steps("clean"), Engine(config.run.worker_count()) as engine:
+            writers.open()  # before anything is read: a folder that refuses files fails the run at once
             loop = RecordLoop(cleaner, config.read.text_field, config.read.id_field,
                               config.write.explain and not config.write.diff, config.read.doc_timeout)
             outcomes = run_clean_parallel(read_inputs(files, max_bytes=config.read.max_bytes), loop, stats=stats,
                                           engine=engine)
             writers.write_all(outcomes, stats, progress or (lambda done: None))
+        stats.finish()
         with steps("commit"):
-            writers.commit()
+            writers.commit(_stats_json(stats))
     except BaseException:
         writers.discard()
         raise
-    stats.finish()
-    if stats_path is not None:
-        try:
-            with open_output(stats_path) as out:
-                out.write(_stats_json(stats))
-        except OSError as e:
-            raise WriteFailed(f"cannot write stats file: {e}") from None
     steps.finish()
     return CleanRun(stats, rejects, steps.timings)
 
@@ -156,20 +159,27 @@ def _stats_json(stats: Stats) -> bytes:
 
 
 class _Writers:
-    """The outputs of a ``clean`` run: records (or diffs, or plain text) and rejects,
-    committed together at the end or discarded together."""
+    """The outputs of a ``clean`` run: records (or diffs, or plain text), rejects and
+    the statistics file, committed together at the end (:func:`commit_all`: all
+    written out before any is put in place) or discarded together."""
 
-    def __init__(self, config: Config, out_path: Path | None, rejects: Path | None) -> None:
+    def __init__(self, config: Config, out_path: Path | None, rejects: Path | None, stats: Path | None) -> None:
         self.diff = config.write.diff
         self.as_text = config.write.output_format == "text"
         self.strict = config.read.strict
         self.out_path = out_path
         self.out = AtomicWriter(None) if self.diff else record_writer(out_path)
         self.rejects = AtomicWriter(rejects) if rejects is not None else None
+        self.stats = AtomicWriter(stats) if stats is not None else None
+        self.rejected = 0
         self.always_create_rejects = config.read.rejects is not None
 
+    def open(self) -> None:
+        for writer in (self.out, self.rejects, self.stats):
+            if writer is not None:
+                writer.open()
+
     def write_all(self, outcomes: Iterable[Accepted | Rejected], stats: Stats, progress: Callable[[int], None]) -> None:
-        self.out.open()
         for outcome in outcomes:
             if outcome.rejected:
                 self._reject(outcome)
@@ -179,17 +189,24 @@ class _Writers:
                 stats.output_records += 1
             progress(stats.input_records)
 
-    def commit(self) -> None:
-        """The outputs moved into place (a rejects file only if there were rejects, or
+    def commit(self, stats: bytes) -> None:
+        """Every output in place, or none (a rejects file only if there were rejects, or
         ``--rejects`` named it)."""
-        self.out.commit()
-        if self.rejects is not None and (self.rejects.is_open or self.always_create_rejects):
-            self.rejects.commit()
+        outputs: list[Committable] = [self.out]
+        if self.rejects is not None:
+            if self.rejected or self.always_create_rejects:
+                outputs.append(self.rejects)
+            else:
+                self.rejects.discard()
+        if self.stats is not None:
+            self.stats.write(stats)
+            outputs.append(self.stats)
+        commit_all(outputs)
 
     def discard(self) -> None:
-        self.out.discard()
-        if self.rejects is not None:
-            self.rejects.discard()
+        for writer in (self.out, self.rejects, self.stats):
+            if writer is not None:
+                writer.discard()
 
     def _reject(self, outcome: Rejected) -> None:
         if self.strict:
@@ -197,16 +214,27 @@ class _Writers:
             raise StrictStop(f"{outcome.item.source}:{outcome.item.line}", outcome.reason, kept)
         if self.rejects is not None:
             self.rejects.write(dumps_line(outcome.reject_record()))
+        self.rejected += 1
 
     def _write(self, outcome: Accepted) -> None:
         if self.diff:
             if outcome.changed:
-                self.out.write(unified_diff(outcome).encode("utf-8"))
+                self.out.write(_utf8(unified_diff(outcome)))
         elif self.as_text:
-            self.out.write(f"# {outcome.id}\n\n{outcome.after}\n\n".encode("utf-8"))
+            self.out.write(_utf8(f"# {outcome.id}\n\n{outcome.after}\n\n"))
         else:
             assert outcome.record is not None
             self.out.write_record(outcome.record, stdlib=outcome.item.stdlib_json)
+
+
+def _utf8(text: str) -> bytes:
+    r"""Text for a plain-text output: a lone surrogate (a file name's undecodable byte,
+    an escape in the input's JSON) is written as its escape, not refused.
+
+    >>> _utf8("caf\u00e9"), _utf8("bad" + chr(0xDCFF) + ".txt")
+    (b'caf\xc3\xa9', b'bad\\udcff.txt')
+    """
+    return text.encode("utf-8", "backslashreplace")
 
 
 def unified_diff(outcome: Accepted) -> str:
@@ -225,30 +253,67 @@ def unified_diff(outcome: Accepted) -> str:
 
 @dataclass
 class LearnedTable:
-    """What ``spin-table`` did: clusters read, swaps written, seconds."""
+    """What ``spin-table`` did: clusters read, swaps written, seconds, and the archive
+    lines skipped (over ``max_bytes``, or unreadable) with the first one's reason."""
 
     clusters: int
     swaps: int
     seconds: float
+    skipped: int = 0
+    first_skipped: str | None = None
+
+
+# the names of archives and records: a spin table (TSV) written there is surely a slip
+ARCHIVE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".parquet", ".warc")
 
 
 def learn_spin_table(outdir: Path, output: Path, *, text_field: str | None = None, min_clusters: int = MIN_CLUSTERS,
-                     min_consistency: float = MIN_CONSISTENCY, max_clusters: int | None = None) -> LearnedTable:
+                     min_consistency: float = MIN_CONSISTENCY, max_clusters: int | None = None,
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> LearnedTable:
     """``newsclean spin-table``: learn a spinner's swaps from the clusters of a finished
-    ``dedup``/``run`` OUTDIR (:mod:`newsclean.spin.learn`) and write them as a TSV table."""
+    ``dedup``/``run`` OUTDIR (:mod:`newsclean.spin.learn`) and write them as a TSV table.
+
+    The archives are read in bounded memory (a line over ``max_bytes`` is skipped and
+    counted); the table is written atomically, never over an archive or another of
+    OUTDIR's files.
+    """
     from .spin.learn import cluster_groups, learn_pairs, write_table
 
     started = time.perf_counter()
+    outdir, output = Path(outdir), Path(output)
     if not (outdir / "kept.jsonl.gz").exists() or not (outdir / "duplicates.jsonl.gz").exists():
         raise ConfigError(f"{outdir}: not a finished dedup/run output folder (kept.jsonl.gz and "
                           "duplicates.jsonl.gz needed)")
+    check_table_output(outdir, output)
+    skipped: list[str] = []
     try:
-        groups = cluster_groups(outdir, text_field, max_clusters)
+        groups = cluster_groups(outdir, text_field, max_clusters, max_bytes=max_bytes, on_skip=skipped.append)
     except (OSError, ValueError, EOFError) as e:
         raise ConfigError(f"{outdir}: cannot read the clusters: {e}") from None
     pairs = learn_pairs(groups, min_clusters=min_clusters, min_consistency=min_consistency)
     try:
         swaps = write_table(pairs, output)
+    except OutputFailed as e:
+        raise WriteFailed(str(e)) from None
     except OSError as e:
         raise WriteFailed(f"cannot write {output}: {e}") from None
-    return LearnedTable(len(groups), swaps, time.perf_counter() - started)
+    return LearnedTable(len(groups), swaps, time.perf_counter() - started, len(skipped),
+                        skipped[0] if skipped else None)
+
+
+def check_table_output(outdir: Path, output: Path) -> None:
+    """Refuse a spin table's path that is an archive's (by its name), one of the files
+    newsclean keeps in OUTDIR, or a folder."""
+    from .dedup.run import reserved_name
+
+    if output.is_dir():
+        raise ConfigError(f"-o {output} is a folder; give the spin table's file name (e.g. spin.tsv)")
+    inner, compression = split_compression(output.name)
+    if compression != "none" or inner.lower().endswith(ARCHIVE_SUFFIXES):
+        raise ConfigError(f"-o {output}: a spin table is a TSV file, and this is an archive's name; refusing to "
+                          "write over it (choose e.g. spin.tsv)")
+    name = reserved_name(output, outdir)
+    if name is not None:
+        raise ConfigError(f"-o {output} is newsclean's own {name} in {outdir}; choose another path")
+    if not output.parent.is_dir():
+        raise ConfigError(f"folder of the spin table does not exist: {output.parent}")

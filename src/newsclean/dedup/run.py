@@ -47,7 +47,6 @@ computed within the new batch.  This process only holds compact arrays: features
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import resource
@@ -55,7 +54,7 @@ import shutil
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -66,17 +65,29 @@ import orjson
 from ..clean.boilerplate import BoilerplateStats
 from ..config import Config, ConfigError
 from ..engine.executors import Engine
-from ..engine.manifest import WORK, describe_inputs, open_run, write_manifest
+from ..engine.manifest import (
+    LOCK,
+    MANIFEST,
+    WORK,
+    OutdirLock,
+    describe_inputs,
+    describe_spooled_stdin,
+    open_run,
+    write_manifest,
+)
 from ..engine.shards import plan_shards, spool_stdin
-from ..engine.steps import Steps
+from ..engine.steps import Steps, kill_point
+from ..io.atomic import AtomicWriter, commit_all
 from ..io.base import InputFile
 from ..records import StrictStop
+from ..spin.corpus import TABLE_NAME
 from . import unspin
 from .core import ClusterInfo, Clustering, DocMeta, Verdicts, unique_names
-from .events import event_names
-from .features import concat_features
-from .index import Index, empty_index, load_index, write_index
+from .events import TermCounts, event_names
+from .features import Features, concat_features
+from .index import INDEX_DIR, Index, empty_index, load_index, write_index
 from .shard import (
+    TEXTS,
     ShardJob,
     WriteJob,
     load_shard_features,
@@ -95,8 +106,14 @@ OUTPUT_NAMES = ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejec
                 "report.html", "report-samples.json")
 STOP_AFTER_ENV = "NEWSCLEAN_STOP_AFTER_SHARDS"  # tests: die abruptly after N shards, to test resuming
 SPOOL = ".stdin.input"  # standard input, copied into OUTDIR so that workers can read it
+# what newsclean writes in OUTDIR: never read as input, never another output's path
+RESERVED_NAMES = (*OUTPUT_NAMES, TABLE_NAME, MANIFEST, WORK, INDEX_DIR, SPOOL, LOCK)
+OLD_WORK = ".work.old-"  # a work folder being removed (renamed first: see _remove_work)
+# the files of a finished shard folder (besides features/ and events/), checked on resuming
+SHARD_FILES = ("summary.json", "records.jsonl.zst", "rejects.jsonl", "meta.npz", "ids.json", TEXTS)
 
-__all__ = ["OUTPUT_NAMES", "DedupStats", "StrictStop", "run_dedup"]
+__all__ = ["OUTPUT_NAMES", "RESERVED_NAMES", "DedupStats", "StrictStop", "reserved_name", "reserved_paths",
+           "run_dedup"]
 
 
 @dataclass
@@ -223,39 +240,42 @@ class _DedupRun:
         self.spin: unspin.SpinLearning | None = None
 
     def check(self) -> None:
-        """Refuse outputs that would replace an input, and a previous run made otherwise
-        (before reading anything: a mismatching index raises IndexMismatch)."""
+        """Refuse outputs that would replace an input or one another, newsclean's own
+        files as inputs, and a previous run made otherwise (before reading anything: a
+        mismatching index raises IndexMismatch)."""
         outdir, read, against = self.outdir, self.config.read, self.config.dedup.against
         if outdir.exists() and not outdir.is_dir():
             raise ConfigError(f"output {outdir} exists and is not a folder")
-        real_out = Path(os.path.realpath(outdir))
         for f in self.files:
-            if f.path is None:
-                continue
-            if Path(os.path.realpath(f.path)).parent == real_out and f.path.name in OUTPUT_NAMES:
-                raise ConfigError(f"input {f.path} would be overwritten by the output; choose another OUTDIR")
-            if read.rejects is not None and os.path.realpath(f.path) == os.path.realpath(read.rejects):
-                raise ConfigError(f"--rejects {read.rejects} is an input; choose another path")
+            if f.path is not None:
+                _refuse_own_file_as_input(f.path, outdir, read.rejects)
+        if read.rejects is not None:
+            _check_rejects_path(Path(read.rejects), outdir, against)
         if against is not None:
             if not Path(against).is_dir():
                 raise ConfigError(f"--against {against}: no such folder (give the OUTDIR of a previous dedup or run)")
-            if Path(os.path.realpath(against)) == real_out:
+            if Path(os.path.realpath(against)) == Path(os.path.realpath(outdir)):
                 raise ConfigError("--against must be another folder than -o/--output: the previous run's outputs "
                                   "would be replaced")
             self.previous = load_index(Path(against), self.config.dedup.params, self.config.dedup.keep)
 
     def open(self) -> None:
-        """Resume the run in OUTDIR, or start it (refusing another run's OUTDIR)."""
+        """Take OUTDIR's lock, then resume the run there or start it (refusing another
+        run's OUTDIR); shard folders left incomplete are dropped, to be computed again."""
         self.outdir.mkdir(parents=True, exist_ok=True)
+        self.lock = OutdirLock(self.outdir).acquire()  # another run writing here: RunInProgress
+        self.steps.on_failure(self.lock.release)
+        _remove_old_work(self.outdir)
         spool = self.outdir / SPOOL
         self.files = spool_stdin(self.files, spool.parent, spool.name)
         inputs = describe_inputs(self.files)
-        for f, entry in zip(self.files, inputs):
+        for k, f in enumerate(self.files):
             if f.path is not None and Path(f.path) == spool:
-                entry.update(path="<stdin>", digest=_digest(spool))
+                inputs[k] = describe_spooled_stdin(f.source, spool)
         command = "run" if self.config.dedup.cleaned_archive else "dedup"
         self.manifest, _ = open_run(self.outdir, command, inputs, self.fingerprint(), force=self.config.run.force,
                                     owned=OUTPUT_NAMES)
+        _drop_incomplete_shards(self.work, self.config)
         self.work.mkdir(exist_ok=True)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -404,36 +424,50 @@ class _DedupRun:
         return WriteJob(str(folder), str(table), self.cleaner, self.config.read.text_field)
 
     def concatenate(self) -> None:
-        """The shards' parts, in order, into the outputs (each written atomically)."""
+        """The shards' parts, in order, into the outputs' temporary files: all written,
+        none in place yet (:meth:`finish` commits them with stats.json)."""
         folders, outdir = self.folders, self.outdir
         empty_gzip = gzip.compress(b"", mtime=0)
-        _concat_into(outdir / "clusters.jsonl", [f / "part.clusters" for f in folders])
-        _concat_into(outdir / "kept.jsonl.gz", [f / "part.kept.gz" for f in folders], empty_gzip)
-        _concat_into(outdir / "duplicates.jsonl.gz", [f / "part.duplicates.gz" for f in folders], empty_gzip)
         rejects = Path(self.config.read.rejects) if self.config.read.rejects is not None else None
         target = rejects or outdir / "rejects.jsonl"
         target.parent.mkdir(parents=True, exist_ok=True)
-        _concat_into(target, [f / "rejects.jsonl" for f in folders])
+        outputs = [(outdir / "clusters.jsonl", "part.clusters", b""),
+                   (outdir / "kept.jsonl.gz", "part.kept.gz", empty_gzip),
+                   (outdir / "duplicates.jsonl.gz", "part.duplicates.gz", empty_gzip),
+                   (target, "rejects.jsonl", b"")]
+        self.staged: list[AtomicWriter] = []
+        try:
+            for path, part, empty in outputs:
+                self.staged.append(_concatenated(path, [f / part for f in folders], empty))
+        except BaseException:
+            for staged in self.staged:
+                staged.discard()
+            raise
 
     def finish(self, columns: dict[str, list[Any]]) -> tuple[DedupStats, dict[str, Any]]:
-        """stats.json written, the manifest marked complete, the work folder removed."""
-        sizes = Counter(columns["cluster"])
-        self.stats.clusters = len(sizes)
-        if "event" in columns:
-            self.stats.events = len(set(columns["event"]))
-        self.steps.finish()
-        doc = _with_cleaning(stats_document(self.stats, self.info, self.config, sizes, self.previous,
-                                            len(self.folders)), self.stats)
-        if self.spin is not None:
-            doc["spin"] = self.spin.stats()
-        tmp = self.outdir / ".stats.json.tmp"
-        tmp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-        os.replace(tmp, self.outdir / "stats.json")
-        self.manifest["status"] = "complete"
-        write_manifest(self.outdir, self.manifest)
-        if not self.config.run.keep_work:
-            shutil.rmtree(self.work, ignore_errors=True)
-        (self.outdir / SPOOL).unlink(missing_ok=True)
+        """The outputs and stats.json committed together, the manifest marked complete,
+        the work folder removed, OUTDIR's lock let go."""
+        try:
+            sizes = Counter(columns["cluster"])
+            self.stats.clusters = len(sizes)
+            if "event" in columns:
+                self.stats.events = len(set(columns["event"]))
+            self.steps.finish()
+            doc = _with_cleaning(stats_document(self.stats, self.info, self.config, sizes, self.previous,
+                                                len(self.folders)), self.stats)
+            if self.spin is not None:
+                doc["spin"] = self.spin.stats()
+            stats = AtomicWriter(self.outdir / "stats.json")
+            stats.write(_json_document(doc))
+            commit_all([*self.staged, stats])
+            self.manifest["status"] = "complete"
+            write_manifest(self.outdir, self.manifest)
+            kill_point("cleanup")
+            if not self.config.run.keep_work:
+                _remove_work(self.work)
+            (self.outdir / SPOOL).unlink(missing_ok=True)
+        finally:
+            self.lock.release()
         assert len(self.names) == self.stats.kept + self.stats.duplicates
         return self.stats, doc
 
@@ -448,6 +482,110 @@ def _with_cleaning(doc: dict[str, Any], stats: DedupStats) -> dict[str, Any]:
             out["boilerplate"] = stats.boilerplate
         out[key] = value
     return out
+
+
+def reserved_paths(outdir: Path) -> list[Path]:
+    """What newsclean writes in OUTDIR (:data:`RESERVED_NAMES`): a walk of an input
+    folder that holds OUTDIR leaves them out."""
+    return [Path(outdir) / name for name in RESERVED_NAMES]
+
+
+def reserved_name(path: Path, outdir: Path) -> str | None:
+    """The name in :data:`RESERVED_NAMES` that ``path`` is, or lies under, in ``outdir``
+    (real paths compared); None for any other path."""
+    real, real_out = Path(os.path.realpath(path)), Path(os.path.realpath(outdir))
+    try:
+        parts = real.relative_to(real_out).parts
+    except ValueError:
+        return None
+    return parts[0] if parts and parts[0] in RESERVED_NAMES else None
+
+
+def _refuse_own_file_as_input(path: Path, outdir: Path, rejects: str | os.PathLike[str] | None) -> None:
+    """Raise ConfigError for an input that an output would replace, or that is one of
+    newsclean's own files in OUTDIR (a work file a killed run left, an output)."""
+    name = reserved_name(path, outdir)
+    if name in OUTPUT_NAMES:
+        raise ConfigError(f"input {path} would be overwritten by the output; choose another OUTDIR")
+    if name is not None:
+        raise ConfigError(f"input {path} is newsclean's own {name} in {outdir}: outputs and work files are never "
+                          "read as input; name the input files, or choose an OUTDIR outside the input folder")
+    if rejects is not None and os.path.realpath(path) == os.path.realpath(rejects):
+        raise ConfigError(f"--rejects {rejects} is an input; choose another path")
+
+
+def _check_rejects_path(rejects: Path, outdir: Path, against: str | os.PathLike[str] | None) -> None:
+    """Raise ConfigError for a ``--rejects`` path that is another output of this run, or
+    of the previous run (``--against``), or a folder."""
+    if os.path.realpath(rejects) == os.path.realpath(outdir):
+        raise ConfigError(f"--rejects {rejects} is the output folder; name a file")
+    name = reserved_name(rejects, outdir)
+    if name is not None and os.path.realpath(rejects) != os.path.realpath(outdir / "rejects.jsonl"):
+        raise ConfigError(f"--rejects {rejects} is newsclean's own {name} in {outdir}; choose another path")
+    if against is not None and reserved_name(rejects, Path(against)) is not None:
+        raise ConfigError(f"--rejects {rejects} is part of the previous run in {against}; choose another path")
+    if rejects.is_dir():
+        raise ConfigError(f"--rejects {rejects} is a folder")
+
+
+def _shard_complete(folder: Path, config: Config) -> bool:
+    """Whether a finished shard folder still holds every file the later steps read."""
+    names = [*SHARD_FILES, *(f"features/{f.name}.npy" for f in fields(Features))]
+    if config.dedup.events is not None:
+        names += [f"events/{f.name}.npy" for f in fields(TermCounts)]
+    return all((folder / name).is_file() for name in names)
+
+
+def _drop_incomplete_shards(work: Path, config: Config) -> None:
+    """Remove the shard folders that lack a file (a removal cut short by a kill, a file
+    deleted by hand): they are computed again instead of failing the run."""
+    if not work.is_dir():
+        return
+    for folder in sorted(work.glob("shard-*")):
+        if folder.is_dir() and shard_done(folder, config) and not _shard_complete(folder, config):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_work(work: Path) -> None:
+    """Remove the work folder: renamed to a hidden name first (one atomic step), so that
+    a kill during the removal never leaves shards half removed in ``work/``."""
+    if not work.exists():
+        return
+    old = work.with_name(f"{OLD_WORK}{os.getpid()}")
+    os.rename(work, old)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_old_work(outdir: Path) -> None:
+    """Remove what a removal of the work folder cut short left (OUTDIR is locked)."""
+    for old in outdir.glob(f"{OLD_WORK}*"):
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _concatenated(target: Path, parts: list[Path], empty: bytes = b"") -> AtomicWriter:
+    """``target``'s temporary file holding the parts' bytes in order (``empty`` when they
+    hold none), finished but not in place."""
+    out = AtomicWriter(target, compress=False).open()
+    try:
+        for part in parts:
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 20)
+        if not out.bytes_written and empty:
+            out.write(empty)
+        out.finish()
+    except BaseException:
+        out.discard()
+        raise
+    return out
+
+
+def _json_document(doc: dict[str, Any]) -> bytes:
+    """An indented JSON document; paths holding a file name's undecodable bytes (lone
+    surrogates) are written escaped."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return json.dumps(doc, indent=2, ensure_ascii=True).encode("ascii") + b"\n"
 
 
 def stats_document(stats: DedupStats, info: ClusterInfo, config: Config, sizes: Counter[str],
@@ -490,24 +628,3 @@ def _peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return round(max(own, children) / 1024, 1)
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _concat_into(target: Path, parts: list[Path], empty: bytes = b"") -> None:
-    """``target`` = the parts' bytes in order, written atomically."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    wrote = 0
-    with open(tmp, "wb") as out:
-        for p in parts:
-            with open(p, "rb") as f:
-                wrote += shutil.copyfileobj(f, out, 1 << 20) or p.stat().st_size
-        if not wrote and empty:
-            out.write(empty)
-    os.replace(tmp, target)

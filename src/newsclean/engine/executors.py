@@ -10,12 +10,14 @@ them, and in what order they finished, never changes the result.
 
 * ``engine="local"``, ``workers=1`` (or a single task): in this process.
 * ``engine="local"``, ``workers=N``: a :class:`~concurrent.futures.ProcessPoolExecutor`
-  (``spawn``: no state inherited by accident).  A worker that dies (killed, out of
+  (``spawn``: no state inherited by accident), whose workers end with this process
+  even when it is killed (:mod:`.lifetime`).  A worker that dies (killed, out of
   memory, a crash in C code) breaks the pool: the unfinished tasks are retried in a
   fresh pool, and a task that was running during ``retries + 1`` breaks is reported
   with :class:`TaskFailed`.
 * ``engine="dask"``: ``dask.distributed`` — a ``LocalCluster`` of ``workers``
-  processes, or the cluster at ``scheduler`` (``tcp://host:8786``).  Dask retries a
+  processes (ending with this process, like the pool's), or the cluster at
+  ``scheduler`` (``tcp://host:8786``).  Dask retries a
   task whose worker died (``retries``).  Workers must see the same file system as
   this process (inputs and OUTDIR): tasks carry paths and small settings, never data.
 
@@ -34,6 +36,8 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
+
+from .lifetime import die_with_parent
 
 ENGINES = ("local", "dask")
 DASK_LOCAL_CONFIG: dict[str, Any] = {
@@ -142,7 +146,8 @@ class Engine:
     def _new_pool(self) -> Any:
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
 
     def _local(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         running = {self._local_pool().submit(fn, t): k for k, t in enumerate(tasks)}
@@ -208,6 +213,8 @@ class Engine:
             from dask.distributed import Client, LocalCluster
         except ImportError:
             raise RuntimeError("--engine dask needs dask.distributed: pip install 'newsclean[dask]'") from None
+        from .dask_plugin import DieWithRun
+
         if self._client is None:
             if self.scheduler:
                 self._client = Client(self.scheduler)
@@ -221,6 +228,7 @@ class Engine:
                                                  processes=True, dashboard_address=None,
                                                  silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
+                self._client.register_plugin(DieWithRun(os.getpid()))
         return self._client
 
 

@@ -13,12 +13,14 @@ the run's work folder (:func:`spool_stdin`).
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from ..io.readers import InputFile, Item, read_file, read_jsonl
+from ..io.base import Compression
+from ..io.compression import sniff_compression
+from ..io.readers import InputFile, Item, read_file, read_jsonl, stdin_stream
 
 DEFAULT_SHARD_BYTES = 16 * 1024 * 1024
 _SCAN = 1 << 22
@@ -53,7 +55,12 @@ def _splittable(f: InputFile) -> bool:
 
 
 def _cuts(path: Path, shard_bytes: int) -> list[tuple[int, int, int]]:
-    """``(start, end, first_line)`` ranges of about ``shard_bytes``, ending after a newline."""
+    """``(start, end, first_line)`` ranges of about ``shard_bytes``, ending after a newline.
+
+    The file is scanned in blocks, never read a line at a time: a line of gigabytes
+    (a file of zeros) costs one block of memory, and ends up inside one shard whose
+    reader skips it.
+    """
     size = path.stat().st_size
     if size <= shard_bytes:
         return [(0, size, 1)]
@@ -62,24 +69,34 @@ def _cuts(path: Path, shard_bytes: int) -> list[tuple[int, int, int]]:
         start, line = 0, 1
         while start < size:
             target = start + shard_bytes
-            if target >= size:
-                end = size
-            else:
-                fh.seek(target)
-                fh.readline()  # to the end of the line the target falls in
-                end = min(fh.tell(), size)
-            # count the lines of [start, end) for the next shard's first line number
-            fh.seek(start)
-            newlines, at = 0, start
-            while at < end:
-                block = fh.read(min(_SCAN, end - at))
-                if not block:
-                    break
-                newlines += block.count(b"\n")
-                at += len(block)
+            end = size if target >= size else _after_newline(fh, target, size)
             ranges.append((start, end, line))
-            start, line = end, line + newlines
+            start, line = end, line + _newlines(fh, start, end)
     return ranges
+
+
+def _after_newline(fh: BinaryIO, at: int, size: int) -> int:
+    """The offset just past the first newline at or after ``at`` (``size`` if none)."""
+    fh.seek(at)
+    while block := fh.read(min(_SCAN, size - at)):
+        nl = block.find(b"\n")
+        if nl >= 0:
+            return at + nl + 1
+        at += len(block)
+    return size
+
+
+def _newlines(fh: BinaryIO, start: int, end: int) -> int:
+    """The newlines in ``[start, end)``, counted block by block."""
+    fh.seek(start)
+    count, at = 0, start
+    while at < end:
+        block = fh.read(min(_SCAN, end - at))
+        if not block:
+            break
+        count += block.count(b"\n")
+        at += len(block)
+    return count
 
 
 def plan_shards(files: list[InputFile], shard_bytes: int = DEFAULT_SHARD_BYTES) -> list[ShardSpec]:
@@ -141,19 +158,29 @@ def read_shard(spec: ShardSpec, *, max_bytes: int) -> Iterator[Item]:
 
 
 def spool_stdin(files: list[InputFile], folder: Path, name: str = "stdin.input") -> list[InputFile]:
-    """``files`` with standard input replaced by a copy of it, ``folder/name`` (same source name)."""
+    """``files`` with standard input replaced by a copy of it, ``folder/name`` (same source name).
+
+    The copy is uncompressed JSONL unless its first bytes say gzip or zstd: it is then
+    cut into shards like any JSONL file.  Raises :class:`~newsclean.io.base.InputError`
+    when standard input is closed.
+    """
     out = []
     for f in files:
         if f.path is not None:
             out.append(f)
             continue
+        stream = stdin_stream()
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
         with open(target, "wb") as fh:
-            stream = sys.stdin.buffer
             while block := stream.read(1 << 20):
                 fh.write(block)
             fh.flush()
             os.fsync(fh.fileno())
-        out.append(InputFile(target, f.source, "jsonl", None))
+        out.append(InputFile(target, f.source, "jsonl", _sniffed_compression(target)))
     return out
+
+
+def _sniffed_compression(path: Path) -> Compression:
+    with open(path, "rb") as fh:
+        return sniff_compression(fh.read(4))

@@ -22,7 +22,7 @@ Format = Literal["jsonl", "txt", "csv", "html", "parquet", "warc"]
 STDIN = "<stdin>"
 
 __all__ = ["DEFAULT_MAX_BYTES", "STDIN", "Compression", "Format", "InputError", "InputFile", "Item", "Reader",
-           "oversized"]
+           "article_item", "oversized"]
 
 
 class InputError(Exception):
@@ -67,3 +67,29 @@ def oversized(source: str, line: int, size: int, head: bytes, max_bytes: int) ->
     """The reject item of a record over the ``--max-bytes`` limit (``head``: what is kept of it)."""
     reason = f"record is {size:,} bytes, over the --max-bytes limit of {max_bytes:,}"
     return Item(source, line, None, reason, head)
+
+
+def article_item(source: str, line: int, record: dict[str, Any], raw: bytes) -> Item:
+    """The item of a record a reader made itself (a ``.txt``, ``.html`` or WARC article).
+
+    Its id and source come from a file name, which may hold bytes that are not UTF-8
+    (read as lone surrogates, ``surrogateescape``): such a record is marked
+    ``stdlib_json``, so that it is written with the stdlib, which escapes them, and
+    read back the same way.
+    """
+    return Item(source, line, record, None, raw, stdlib_json=not _utf8_strings(record))
+
+
+def _utf8_strings(record: dict[str, Any]) -> bool:
+    """Whether every string value of ``record`` (top level) can be written as UTF-8.
+
+    >>> _utf8_strings({"id": "a", "n": 1}), _utf8_strings({"source": "bad\\udcff.txt"})
+    (True, False)
+    """
+    for value in record.values():
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True

@@ -58,6 +58,19 @@ def split_compression(name: str) -> tuple[str, Compression]:
 
 
 
+def sniff_compression(head: bytes) -> Compression:
+    """The compression a stream's first bytes show: gzip, zstd, or none.
+
+    >>> sniff_compression(b"\\x1f\\x8b\\x08"), sniff_compression(b'{"id": 1}')
+    ('gzip', 'none')
+    """
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    return "none"
+
+
 def compression_for(path: str | os.PathLike[str]) -> Compression:
     """Compression chosen by file extension: ``.gz`` gzip, ``.zst`` zstd, else none."""
     return split_compression(os.fspath(path))[1]
@@ -173,12 +186,7 @@ def decompressed_chunks(stream: BinaryIO, compression: Compression | None) -> It
     first = b""
     if compression is None:
         first = _read_chunk(stream, _ZSTD_READ_SIZE)
-        if first.startswith(_GZIP_MAGIC):
-            compression = "gzip"
-        elif first.startswith(_ZSTD_MAGIC):
-            compression = "zstd"
-        else:
-            compression = "none"
+        compression = sniff_compression(first)
     if compression == "gzip":
         yield from _bounded(_gunzip, _raw_chunks(stream, _READ_SIZE, first))
     elif compression == "zstd":

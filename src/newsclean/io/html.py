@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, BinaryIO
 
-from .base import DEFAULT_MAX_BYTES, InputFile, Item
+from .base import DEFAULT_MAX_BYTES, InputFile, Item, article_item
 from .text import whole_file
 
 SUFFIXES = (".html", ".htm")
@@ -79,7 +79,7 @@ def read(f: InputFile, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYTES) 
     if record is None:
         yield Item(f.source, 1, None, reason, data[:_RAW_KEEP])
     else:
-        yield Item(f.source, 1, record, None, data)
+        yield article_item(f.source, 1, record, data)
 
 
 def html_article(

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .atomic import StrPath, close_and_remove, file_mode
+from .atomic import OutputFailed, StrPath, close_and_remove, file_mode, new_temporary
 from .base import DEFAULT_MAX_BYTES, InputFile, Item, oversized
 from .jsonl import dumps_line, parse_line
 
@@ -73,12 +73,13 @@ class ParquetWriter:
         self._spool: Any = None
         self._tmp: Path | None = None
         self._kinds: dict[str, int] = {}
+        self._finished = False
         self.records = 0
         self.bytes_written = 0  # JSON bytes spooled
 
     @property
     def is_open(self) -> bool:
-        return self._spool is not None
+        return self._spool is not None or self._finished
 
     def open(self) -> ParquetWriter:
         if self._spool is None:
@@ -139,41 +140,65 @@ class ParquetWriter:
                 arrays.append(pa.array([_utf8_safe(v) for v in values], type=field.type))
         return pa.Table.from_arrays(arrays, schema=schema)
 
-    def commit(self) -> None:
-        """Write the Parquet file and move it into place (a file with no rows if none came)."""
+    def finish(self) -> None:
+        """Write the Parquet file to its temporary name, synced, not yet in place (a file
+        with no rows if none came); an error here leaves the target as it was."""
         import pyarrow.parquet as pq
 
-
+        if self._finished:
+            return
         if self._spool is None:
             self.open()
-        spool = self._spool
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
         try:
-            schema = self._schema()
-            writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-            try:
-                spool.seek(0)
-                rows: list[dict[str, Any]] = []
-                size = 0
-                for line in spool:
-                    record = parse_line(line[:-1], "", 0).record
-                    assert record is not None  # we wrote it
-                    rows.append(record)
-                    size += len(line)
-                    if len(rows) >= self.rows_per_group or size >= self.bytes_per_group:
-                        writer.write_table(self._table(rows, schema), row_group_size=len(rows))
-                        rows, size = [], 0
-                if rows:
+            self._write_file(pq)
+        except OSError as e:
+            raise OutputFailed.of(self.path, e) from e
+        close_and_remove([self._spool], None)
+        self._spool = None
+        self._finished = True
+
+    def _write_file(self, pq: Any) -> None:
+        """The spooled records as a Parquet file at a new temporary name, synced."""
+        spool = self._spool
+        fd, self._tmp = new_temporary(self.path)
+        os.close(fd)
+        tmp = str(self._tmp)
+        schema = self._schema()
+        writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+        try:
+            spool.seek(0)
+            rows: list[dict[str, Any]] = []
+            size = 0
+            for line in spool:
+                record = parse_line(line[:-1], "", 0).record
+                assert record is not None  # we wrote it
+                rows.append(record)
+                size += len(line)
+                if len(rows) >= self.rows_per_group or size >= self.bytes_per_group:
                     writer.write_table(self._table(rows, schema), row_group_size=len(rows))
-            finally:
-                writer.close()
-            with open(tmp, "rb") as written:
-                os.fsync(written.fileno())
-            os.chmod(tmp, file_mode())  # mkstemp makes it 0600
-            os.replace(tmp, self.path)
-            self._tmp = None
+                    rows, size = [], 0
+            if rows:
+                writer.write_table(self._table(rows, schema), row_group_size=len(rows))
+        finally:
+            writer.close()
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+
+    def publish(self) -> None:
+        """Move the finished file into place."""
+        if not self._finished:
+            self.finish()
+        assert self._tmp is not None
+        os.chmod(self._tmp, file_mode())  # mkstemp makes it 0600
+        os.replace(self._tmp, self.path)
+        self._tmp = None
+        self._finished = False
+
+    def commit(self) -> None:
+        """Write the Parquet file and move it into place (a file with no rows if none came)."""
+        try:
+            self.finish()
+            self.publish()
         finally:
             self.discard()
 
@@ -183,6 +208,7 @@ class ParquetWriter:
             close_and_remove([self._spool], self._tmp)
         finally:
             self._spool = self._tmp = None
+            self._finished = False
 
 
 def _json_text(value: Any) -> str:

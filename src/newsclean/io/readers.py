@@ -8,9 +8,11 @@ only argument problems (a missing path) raise :class:`InputError`, before any re
 """
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from . import csv, html, jsonl, parquet, text, warc
 from .base import DEFAULT_MAX_BYTES, STDIN, Compression, Format, InputError, InputFile, Item, Reader
@@ -24,13 +26,15 @@ from .compression import (
     split_compression,
 )
 from .jsonl import MAX_DEPTH, parse_line, read_jsonl
+
+StrPath = str | os.PathLike[str]
 from .text import decode_text_file
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "EXPANSION_FLOOR", "MAX_DEPTH", "MAX_EXPANSION", "READERS", "STDIN", "TRUNCATED",
     "Compression", "CorruptStream", "ExpansionLimit", "Format", "InputError", "InputFile", "Item",
     "decode_text_file", "decompressed_chunks", "expand_inputs", "parse_line", "read_file", "read_inputs",
-    "read_jsonl", "split_compression",
+    "read_jsonl", "split_compression", "stdin_stream",
 ]
 
 # The reader of each format, and the file names that select it.  A new format is a
@@ -59,24 +63,27 @@ def _strip_txt(name: str) -> str:
     return inner
 
 
-def expand_inputs(inputs: Sequence[str]) -> list[InputFile]:
+def expand_inputs(inputs: Sequence[str], *, skip: Iterable[StrPath] = ()) -> list[InputFile]:
     """Resolve CLI inputs: ``-``/nothing is stdin, folders are walked recursively.
 
     Folder members are ``.txt``, ``.jsonl``/``.ndjson``, ``.csv``/``.tsv``,
     ``.html``/``.htm``, ``.warc``/``.arc`` and ``.parquet`` files (optionally .gz/.zst), hidden files
     skipped, sorted by path so runs are deterministic.  A file given directly is read
-    by its extension, as JSONL when it has none of these.
+    by its extension, as JSONL when it has none of these.  ``skip``: files and folders
+    a walk leaves out (a run's own outputs and work files, when its OUTDIR lies inside
+    an input folder); a file given directly is never skipped.
     """
     if not inputs:
         return [InputFile(None, STDIN)]
     files: list[InputFile] = []
+    skipped = {os.path.realpath(p) for p in skip}
     for arg in inputs:
         if arg == "-":
             files.append(InputFile(None, STDIN))
             continue
         path = Path(arg)
         if path.is_dir():
-            files.extend(_walk_folder(path))
+            files.extend(_walk_folder(path, skipped))
         elif path.is_file():
             fmt = _format_of(path.name) or "jsonl"
             compression = split_compression(path.name)[1]
@@ -88,7 +95,7 @@ def expand_inputs(inputs: Sequence[str]) -> list[InputFile]:
     return files
 
 
-def _walk_folder(root: Path) -> list[InputFile]:
+def _walk_folder(root: Path, skipped: set[str]) -> list[InputFile]:
     found: list[tuple[tuple[str, ...], InputFile]] = []
     try:
         candidates = list(root.rglob("*"))
@@ -99,7 +106,7 @@ def _walk_folder(root: Path) -> list[InputFile]:
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
         fmt = _format_of(path.name)
-        if fmt is None:
+        if fmt is None or (skipped and _inside(path, skipped)):
             continue
         doc_id = _strip_txt(rel.as_posix())
         compression = split_compression(path.name)[1]
@@ -108,11 +115,36 @@ def _walk_folder(root: Path) -> list[InputFile]:
     return [f for _, f in found]
 
 
+def _inside(path: Path, skipped: set[str]) -> bool:
+    """Whether ``path`` is one of ``skipped`` (real paths) or lies in one of them."""
+    real = os.path.realpath(path)
+    while True:
+        if real in skipped:
+            return True
+        parent = os.path.dirname(real)
+        if parent == real:
+            return False
+        real = parent
+
+
+def stdin_stream() -> BinaryIO:
+    """Standard input as bytes (looked up late: tests swap ``sys.stdin``); raises
+    :class:`InputError` when it is closed (``newsclean clean - <&-``)."""
+    stdin = sys.stdin
+    stream = getattr(stdin, "buffer", None) if stdin is not None else None
+    if stream is None:
+        raise InputError("standard input is closed: give the input as files or folders, or pipe it in")
+    return stream
+
 
 def read_file(f: InputFile, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
     """Items of one input; an unreadable file becomes a single reject item."""
     if f.path is None:
-        stream = sys.stdin.buffer  # looked up late: tests swap sys.stdin
+        try:
+            stream = stdin_stream()
+        except InputError as e:
+            yield Item(f.source, 1, None, str(e), b"")
+            return
         yield from jsonl.read(f, stream, max_bytes=max_bytes)
         return
     try:

@@ -11,7 +11,7 @@ import codecs
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from .base import DEFAULT_MAX_BYTES, InputFile, Item, oversized
+from .base import DEFAULT_MAX_BYTES, InputFile, Item, article_item, oversized
 from .compression import CorruptStream, decompressed_chunks
 
 SUFFIXES = (".txt",)
@@ -31,7 +31,7 @@ def read(f: InputFile, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYTES) 
     if text is None:
         yield Item(f.source, 1, None, reason, data[:_RAW_KEEP])
         return
-    yield Item(f.source, 1, {"id": f.doc_id, "text": text, "source": f.source}, None, data)
+    yield article_item(f.source, 1, {"id": f.doc_id, "text": text, "source": f.source}, data)
 
 
 def whole_file(f: InputFile, stream: BinaryIO, *, max_bytes: int) -> bytes | Item:

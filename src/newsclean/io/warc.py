@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from .base import DEFAULT_MAX_BYTES, InputFile, Item
+from .base import DEFAULT_MAX_BYTES, InputFile, Item, article_item
 from .compression import CorruptStream, decompressed_chunks
 from .html import html_article
 
@@ -228,7 +228,7 @@ def _article(headers: Any, uri: str, body: bytes, charset: str | None, source: s
     warc_date = (headers.get_header("WARC-Date") or "").strip()
     if not record.get("date") and warc_date:
         record["date"] = warc_date[:10]
-    return Item(source, ordinal, record, None, body)
+    return article_item(source, ordinal, record, body)
 
 
 def _drain(warc_record: Any) -> int:

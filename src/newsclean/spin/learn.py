@@ -31,11 +31,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..clean import wordlist
-from .table import SpinTable, phrase_zipf
+from ..config import DEFAULT_MAX_BYTES
+from .table import LEARNED_HEADER, SpinTable, end_line, phrase_zipf
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*|[^\w\s]")
 MAX_SPUN_WORDS = 4  # "in the course of" (during)
@@ -208,39 +209,52 @@ def learn_table(groups: Iterable[Sequence[str]], *, min_clusters: int = 2, min_c
 
 def write_table(pairs: Iterable[tuple[str, str, int, float]], path: str | Path) -> int:
     """Write learned pairs as a TSV spin table (with the evidence as extra columns,
-    which :func:`~.table.read_table` ignores); returns the number of lines."""
-    n = 0
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("# spin table learned by newsclean from aligned near-duplicate copies\n")
-        f.write("spun\toriginal\tclusters\tconsistency\n")
-        for s, o, c, r in pairs:
-            f.write(f"{s}\t{o}\t{c}\t{r}\n")
-            n += 1
-    return n
+    which :func:`~.table.read_table` ignores); returns the number of entries.
+
+    The table opens with :data:`~.table.LEARNED_HEADER` and ends with an end line
+    (``# end: N entries``) that :func:`~.table.read_table` checks, so a table cut short
+    is refused, never read as a shorter one; it is written to a temporary file and
+    renamed into place, so a failed write (a full disk) leaves the old table as it was.
+    """
+    from ..io.atomic import open_output
+
+    lines = [f"{s}\t{o}\t{c}\t{r}\n" for s, o, c, r in pairs]
+    with open_output(path, compress=False) as out:
+        out.write(f"{LEARNED_HEADER}\nspun\toriginal\tclusters\tconsistency\n".encode("utf-8"))
+        for line in lines:
+            out.write(line.encode("utf-8", "backslashreplace"))
+        out.write(end_line(len(lines)).encode("utf-8"))
+    return len(lines)
 
 
-def cluster_groups(outdir: str | Path, text_field: str | None = None, max_groups: int | None = None
+def cluster_groups(outdir: str | Path, text_field: str | None = None, max_groups: int | None = None, *,
+                   max_bytes: int = DEFAULT_MAX_BYTES, on_skip: Callable[[str], None] | None = None
                    ) -> list[list[str]]:
     """The texts of every near-duplicate cluster with two or more members, read from a
     finished ``newsclean dedup``/``run`` OUTDIR (survivor first, then its duplicates in
     file order).  Texts are cleaned with the default pipeline (a no-op on the cleaned
     archive of ``run``).  ``max_groups`` keeps the first clusters met (memory bound).
+
+    The archives are read as ``dedup`` wrote them (NaN, lone surrogates: the stdlib's
+    JSON), in bounded memory: a line over ``max_bytes`` streams past without being
+    held; it, and any line that cannot be read, is skipped and told to
+    ``on_skip(reason)``.
     """
-    import gzip
-
-    import orjson
-
     from ..clean.pipeline import default_cleaner
     from ..engine.local import BadRecord, find_text
+    from ..io.base import InputFile
+    from ..io.readers import read_file
 
     outdir = Path(outdir)
     cleaner = default_cleaner()
 
-    def records(name: str):
-        with gzip.open(outdir / name, "rb") as f:
-            for line in f:
-                if line.strip():
-                    yield orjson.loads(line)
+    def records(name: str) -> Iterator[dict]:
+        path = outdir / name
+        for item in read_file(InputFile(path, str(path), "jsonl", "gzip"), max_bytes=max_bytes):
+            if item.record is not None:
+                yield item.record
+            elif on_skip is not None:
+                on_skip(f"{name} line {item.line}: {item.error}")
 
     def text_of(record: dict) -> str | None:
         try:
@@ -251,7 +265,7 @@ def cluster_groups(outdir: str | Path, text_field: str | None = None, max_groups
     members: dict[str, list[str]] = {}
     for r in records("duplicates.jsonl.gz"):
         c = r.get("cluster")
-        if c is None or (max_groups is not None and c not in members and len(members) >= max_groups):
+        if not isinstance(c, str) or (max_groups is not None and c not in members and len(members) >= max_groups):
             continue
         t = text_of(r)
         if t is not None:
@@ -259,7 +273,7 @@ def cluster_groups(outdir: str | Path, text_field: str | None = None, max_groups
     survivors: dict[str, str] = {}
     for r in records("kept.jsonl.gz"):
         c = r.get("cluster")
-        if c in members and c not in survivors:
+        if isinstance(c, str) and c in members and c not in survivors:
             t = text_of(r)
             if t is not None:
                 survivors[c] = t

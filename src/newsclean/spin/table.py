@@ -47,6 +47,22 @@ _HEADER_WORDS = frozenset({"spun", "tortured", "spun phrase", "tortured phrase",
 DETECTION_MIN_SHARE = 0.1
 
 
+# the first line of a table `newsclean spin-table` writes, and the form of its last
+# line: read_table refuses such a table without its end line (cut short), while a
+# table written by hand is read without one
+LEARNED_HEADER = "# spin table learned by newsclean from aligned near-duplicate copies"
+_END_LINE = re.compile(r"# end: (\d+) entries")
+
+
+def end_line(entries: int) -> str:
+    r"""The last line of a learned table of ``entries`` lines.
+
+    >>> end_line(3)
+    '# end: 3 entries\n'
+    """
+    return f"# end: {entries} entries\n"
+
+
 class TableError(ValueError):
     """A spin table that cannot be read; the message names the file and line."""
 
@@ -347,11 +363,15 @@ def read_table(path: str | Path) -> SpinTable:
     in brackets ("smart (devices)") is dropped.  Extra columns are ignored, except a
     ``consistency`` column named in the header (tables written by ``newsclean
     spin-table``): the measured share of the form's uses that were spun.  A line
-    without a tab is an error naming the file and line.
+    without a tab is an error naming the file and line.  A table ``newsclean
+    spin-table`` wrote (its first line is :data:`LEARNED_HEADER`) must end with its
+    end line, ``# end: N entries`` for its N lines of entries: one cut short (a full
+    disk, a kill) is refused rather than read as a smaller table.
     """
     path = Path(path)
     pairs: list[tuple[str, str, float | None]] = []
     share_column: int | None = None  # a learned table's "consistency" column
+    learned, entries, last = False, 0, ""
     try:
         f = open(path, encoding="utf-8-sig")
     except OSError as e:
@@ -360,25 +380,43 @@ def read_table(path: str | Path) -> SpinTable:
         try:
             for lineno, line in enumerate(f, 1):
                 line = line.rstrip("\r\n")
+                if line.strip():
+                    learned, last = learned or (lineno == 1 and line == LEARNED_HEADER), line
                 if not line.strip() or line.lstrip().startswith("#"):
                     continue
                 parts = line.split("\t")
                 if len(parts) < 2:
+                    if learned:  # every line newsclean writes has its tabs: the rest was lost
+                        _check_end_line(path, line, -1)
                     raise TableError(f"{path}:{lineno}: expected 'spun<TAB>original', found no tab")
                 spun_col, original = (" ".join(_NOTE.sub(" ", p).split()) for p in parts[:2])
                 if not pairs and spun_col.lower() in _HEADER_WORDS:
                     names = [p.strip().lower() for p in parts]
                     share_column = names.index("consistency") if "consistency" in names else None
                     continue
+                entries += 1
                 share = _share(parts, share_column, path, lineno)
                 for spun in spun_col.split("|"):
                     pairs.append((spun, original, share))
         except UnicodeDecodeError:
             raise TableError(f"{path}: not UTF-8 text") from None
+    if learned:
+        _check_end_line(path, last, entries)
     table = SpinTable.from_pairs(pairs, name=path.name)
     if not len(table):
         raise TableError(f"{path}: no usable 'spun<TAB>original' lines")
     return table
+
+
+def _check_end_line(path: Path, last: str, entries: int) -> None:
+    """Refuse a learned table whose last line is not its end line for ``entries`` entries."""
+    match = _END_LINE.fullmatch(last.strip())
+    if match is None:
+        raise TableError(f"{path}: a table learned by newsclean, cut short (its end line '# end: N entries' is "
+                         "missing): learn it again with 'newsclean spin-table'")
+    if int(match.group(1)) != entries:
+        raise TableError(f"{path}: a table learned by newsclean whose end line counts {match.group(1)} entries, "
+                         f"but it holds {entries}: learn it again with 'newsclean spin-table'")
 
 
 BUILTIN_FILE = "builtin.tsv"
