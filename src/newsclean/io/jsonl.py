@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -23,9 +22,11 @@ SUFFIXES = (".jsonl", ".ndjson")
 
 _RAW_KEEP = 40_000  # bytes kept of an oversized/broken record: enough for 10,000 chars
 _BOM = codecs.BOM_UTF8
-# orjson silently turns integers beyond 64 bits into floats; any run of 19+ digits
-# (even inside a string) sends the line to the exact stdlib parser instead.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# orjson turns integers beyond 64 bits into floats: a float of 2**63 or more in what it
+# read sends the line to the exact stdlib parser (which reads a float literal that large
+# the same way, so nothing else changes).  A scan of the line for 19 digits in a row cost
+# ~35 us on a 4 kB record, ~25 times orjson's own parse.
+_ROUNDED_FROM = float(2**63)
 
 
 def read(f: InputFile, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
@@ -58,9 +59,9 @@ def parse_line(line: bytes, source: str, lineno: int) -> Item:
         return Item(source, lineno, None, "raw NUL byte in line (binary data, not JSON text)", line)
     stdlib = False
     try:
-        if _LONG_DIGITS.search(line):
-            raise ValueError("long number: parse exactly")
         value = orjson.loads(line)
+        if _holds_rounded_integer(value):
+            raise ValueError("integer beyond 64 bits: parse exactly")
     except ValueError:  # orjson.JSONDecodeError is a ValueError
         # orjson refuses NaN/Infinity and lone surrogates and rounds big ints; the
         # stdlib accepts them exactly, so only a line both refuse is bad.
@@ -80,6 +81,28 @@ def parse_line(line: bytes, source: str, lineno: int) -> Item:
 
 
 MAX_DEPTH = 200  # JSON writers give up at 255 (orjson) or at the recursion limit (json)
+
+
+def _holds_rounded_integer(value: object) -> bool:
+    """Whether a value orjson read holds a float of 2**63 or more (an integer literal it
+    rounded); iterative, no recursion limit.
+
+    >>> _holds_rounded_integer(orjson.loads(b'{"a": [1, {"b": 12345678901234567890123}]}'))
+    True
+    >>> _holds_rounded_integer(orjson.loads(b'{"a": 18446744073709551615, "b": 1.5, "t": "12345678901234567890"}'))
+    False
+    """
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float):
+            if abs(v) >= _ROUNDED_FROM:
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
 
 
 def _depth(value: object) -> int:
