@@ -129,3 +129,19 @@ def test_a_swap_seen_once_joins_when_the_spun_texts_are_full_of_its_form():
     singles = [("motor vehicle", "car", 1, 0.5), ("waited", "stayed", 1, 0.5)]
     # "motor vehicle" crowds the spun texts; "waited" is everywhere a writer puts it
     assert confirmed_by_spun_texts(singles, counts) == [("motor vehicle", "car", 1, 0.5)]
+
+
+def test_cut_and_garbled_copies_teach_no_table():
+    """What copies with dropped and reversed words taught on a 100,000-record synthetic
+    corpus (no spinner): function-word paddings and chance pairings, no substitution. It
+    is no spinner's table; a real spinner's lines are."""
+    from newsclean.spin.corpus import is_a_spinners_table
+    from newsclean.spin.learn import function_padding
+
+    junk = [("a copy", "copy", 2, 0.25), ("been nominated", "nominated", 2, 0.105), ("the ball", "ball", 3, 0.057),
+            ("amil report", "report", 3, 1.0), ("golden globe", "globe", 2, 0.2), ("stormed to", "stormed", 2, 1.0)]
+    spinner = [("gamers", "players", 4, 0.8), ("courtroom", "court", 3, 0.6), ("very first", "first", 5, 0.7),
+               ("thirty day period", "month", 3, 0.9)]
+    kept = [line for line in junk if not function_padding(line[0].split(), line[1].split())]
+    assert kept == [("amil report", "report", 3, 1.0), ("golden globe", "globe", 2, 0.2)]
+    assert not is_a_spinners_table(kept) and is_a_spinners_table(spinner)

@@ -35,6 +35,7 @@ from ..spin.corpus import (
     confirmed_by_spun_texts,
     count_forms,
     groups_of,
+    is_a_spinners_table,
     learn_run_pairs,
     write_learned,
 )
@@ -163,6 +164,8 @@ def learn(engine: Engine, where: ShardPositions, verdicts: Verdicts, outdir: Pat
     result.clusters_aligned = len(groups)
     previous = previous_outdir / TABLE_NAME if previous_outdir is not None else None
     lines, singles = learn_run_pairs(groups, previous)
+    if not is_a_spinners_table(lines):
+        lines, singles = [], []  # cuts and garbled copies, no spinner: nothing to restore
     target = outdir / TABLE_NAME
     if lines and singles:
         write_learned(lines, target)

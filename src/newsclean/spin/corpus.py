@@ -37,6 +37,7 @@ from .learn import MIN_CONSISTENCY, learn_pairs, write_table
 MAX_PAIRS = 2000  # pairs aligned at most (a spinner's habits recur: a few hundred clusters show them)
 MAX_SIMILARITY = 0.98  # a copy closer than this to its survivor has no swaps to show
 MIN_NEW_WORDS = 2  # real words each side has that the other lacks
+MIN_SUBSTITUTIONS, SUBSTITUTION_SHARE = 3, 0.1  # what a learned table needs to be a spinner's
 # pairs that differ by words (this many, and this share of those read) before a run
 # aligns its pairs at all: a swap must recur in two clusters to be learned
 MIN_SWAPPED_PAIRS, MIN_SWAPPED_SHARE = 2, 0.05
@@ -114,6 +115,17 @@ def learn_run_pairs(groups: list[list[str]], previous: Path | None = None, *, mi
 def table_order(line: tuple[str, str, int, float]) -> tuple:
     """A form's most-seen original first: the one a table read from the file keeps."""
     return (line[0], -line[2], -line[3], line[1])
+
+
+def is_a_spinners_table(lines: list[tuple[str, str, int, float]]) -> bool:
+    """Whether learned lines show a spinner at work: at least :data:`MIN_SUBSTITUTIONS`
+    word substitutions aligned in a tenth or more of their uses.  Cut and garbled copies
+    only leave paddings (a word dropped next to another) and chance pairings."""
+    from .learn import padding
+
+    substitutions = sum(1 for spun, original, _, share in lines
+                        if share >= SUBSTITUTION_SHARE and padding(spun.split(), original.split()) is None)
+    return substitutions >= MIN_SUBSTITUTIONS
 
 
 def read_learned(path: Path) -> list[tuple[str, str, int, float]]:

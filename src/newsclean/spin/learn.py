@@ -114,6 +114,32 @@ def _changed_spans_at(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int
     return [(i, j, x, y) for i, j, x, y in out if x != y]
 
 
+def padding(spun: Sequence[str], original: Sequence[str]) -> tuple[str, ...] | None:
+    """The words ``spun`` adds around ``original`` when it holds it whole ("very first"
+    for "first" adds "very"); None for a substitution.
+
+    >>> padding(("very", "first"), ("first",)), padding(("gamers",), ("players",))
+    (('very',), None)
+    """
+    n = len(original)
+    for i in range(len(spun) - n + 1):
+        if tuple(spun[i:i + n]) == tuple(original) and len(spun) > n:
+            return tuple(spun[:i]) + tuple(spun[i + n:])
+    return None
+
+
+def function_padding(spun: Sequence[str], original: Sequence[str]) -> bool:
+    """A word dropped from a copy, not a spinner's padding: the added words are all
+    function words ("the ball" for "ball", "been nominated" for "nominated"); a spinner
+    pads with content ("very first", "entire world", "car or truck").
+
+    >>> function_padding(("the", "ball"), ("ball",)), function_padding(("very", "first"), ("first",))
+    (True, False)
+    """
+    added = padding(spun, original)
+    return added is not None and all(word in NOT_PADDED for word in added)
+
+
 def _mean_zipf(spans: Sequence[tuple[str, ...]]) -> float:
     zs = [phrase_zipf(" ".join(s)) for s in spans if s]
     return sum(zs) / len(zs) if zs else 0.0
@@ -150,7 +176,7 @@ def learn_pairs(
                 if len(x) > MAX_SPUN_WORDS or len(y) > MAX_ORIGINAL_WORDS or not (_is_words(x) and _is_words(y)):
                     continue
                 key = (" ".join(x), " ".join(y))
-                if _is_typo(*key):
+                if _is_typo(*key) or function_padding(x, y):
                     continue
                 seen[key].add(g)
                 aligned[key].add((g, copy, at))

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING
 from ..clean import wordlist
 from ..edits import Edit, Replacement, apply_replacements
 from .context import Bigrams, installed_bigrams, neighbours
-from .table import WORD_RE, Entry, SpinTable
+from .table import Entry, SpinTable
 
 if TYPE_CHECKING:
     from .lm import GGUFModel
