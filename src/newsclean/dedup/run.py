@@ -237,6 +237,8 @@ class _DedupRun:
         self.names: list[str] = []
         self.dates: np.ndarray | None = None
         self.clustering: Clustering | None = None
+        self.lock: OutdirLock | None = None  # taken in open, let go in finish
+        self.staged: list[AtomicWriter] = []  # the concatenated outputs, renamed into place together
         self.spin: unspin.SpinLearning | None = None
 
     def check(self) -> None:
@@ -435,7 +437,7 @@ class _DedupRun:
                    (outdir / "kept.jsonl.gz", "part.kept.gz", empty_gzip),
                    (outdir / "duplicates.jsonl.gz", "part.duplicates.gz", empty_gzip),
                    (target, "rejects.jsonl", b"")]
-        self.staged: list[AtomicWriter] = []
+        self.staged = []
         try:
             for path, part, empty in outputs:
                 self.staged.append(_concatenated(path, [f / part for f in folders], empty))

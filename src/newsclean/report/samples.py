@@ -304,10 +304,11 @@ class ReportSamples:
 
 
 def stage_order(stage: str) -> tuple[int, str]:
-    """Sort key of a stage name: the cleaning pipeline's order, then ``unspin``, then others."""
+    """Sort key of a stage name: ``boilerplate`` (removed first), the cleaning pipeline's
+    order, then ``unspin``, then others."""
     from ..clean.pipeline import STAGES
 
-    known = [*STAGES, UNSPIN_STAGE]
+    known = ["boilerplate", *[name for name in STAGES if name != "boilerplate"], UNSPIN_STAGE]
     return (known.index(stage), "") if stage in known else (len(known), stage)
 
 
