@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from ..io.atomic import hash_file
 from .params import DedupParams
 
 INDEX_DIR = "index"
@@ -180,11 +181,7 @@ def _check_finished(outdir: Path) -> None:
 
 def file_checksum(path: Path) -> str:
     """xxh3-128 of a file's bytes, read in blocks."""
-    h = xxhash.xxh3_128()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
+    return hash_file(path, xxhash.xxh3_128())
 
 
 def _check_checksums(folder: Path, meta: dict[str, Any]) -> None:

@@ -38,6 +38,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..io.atomic import hash_file
+
 MANIFEST = "manifest.json"
 WORK = "work"
 LOCK = ".newsclean.lock"
@@ -91,11 +93,7 @@ def edges_digest(path: Path, size: int) -> str:
 
 def file_digest(path: Path) -> str:
     """SHA-256 of a whole file, read by blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    return hash_file(path, hashlib.sha256())
 
 
 def _hash(doc: dict[str, Any]) -> str:

@@ -305,3 +305,11 @@ def open_output(path: StrPath | None, *, compress: bool = True) -> Iterator[Atom
     except BaseException:
         writer.discard()
         raise
+
+
+def hash_file(path: Path, digest: Any) -> str:
+    """``digest`` (a hashlib or xxhash object) fed a whole file by blocks; its hex digest."""
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
