@@ -221,6 +221,22 @@ def test_lsh_candidates_match_slow_reference(seed, max_bucket):
     assert got.tolist() == [list(p) for p in ref]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_lsh_candidates_of_a_large_set_match_slow_reference(seed):
+    # above 4,096 rows only keys whose slot another key shares are sorted: the same pairs
+    from newsclean.dedup.minhash import lsh_candidates
+
+    rng = np.random.default_rng(seed)
+    n = 6000
+    sig = rng.integers(0, 2**32, size=(n, 8), dtype=np.uint64).astype(np.uint32)
+    src, dst = rng.integers(0, n, size=(2, 900))
+    cols = rng.random((900, 8)) < 0.5
+    sig[dst] = np.where(cols, sig[src], sig[dst])  # near copies sharing some bands
+    sig[rng.random(n) < 0.02] = EMPTY_BIN  # one bucket larger than max_bucket
+    got = lsh_candidates(sig, 4, 2, max_bucket=64)
+    assert got.tolist() == [list(p) for p in sorted(ref_lsh_candidates(sig, 4, 2, 64))]
+
+
 def test_lsh_candidates_small_inputs():
     from newsclean.dedup.minhash import lsh_candidates
 
