@@ -4,10 +4,11 @@
     python benchmarks/eval_dedup.py [--shared PATH] [--keep-dir DIR] [--speed]
 
 Builds the dev sets with ``newsbench.make_dev`` (in a temp dir), runs
-``newsclean dedup dev/dedup.jsonl -o OUT`` and ``newsclean dedup dev/events.jsonl -o OUT
---events`` as fresh processes, scores ``clusters.jsonl`` with
-``score_clusters(gold, clusters, "cluster", "cluster")`` / ``(..., "event", "event")``
-and prints the issue's targets. ``--speed`` also runs benchmarks/speed_dedup.py.
+``newsclean dedup dev/dedup.jsonl -o OUT``, ``newsclean dedup dev/composite.jsonl -o OUT``
+(pages holding several stories) and ``newsclean dedup dev/events.jsonl -o OUT --events``
+as fresh processes, scores ``clusters.jsonl`` with
+``score_clusters(gold, clusters, "cluster", "cluster")`` / ``score_composite(gold,
+clusters)`` / ``(..., "event", "event")`` and prints the targets. ``--speed`` also runs benchmarks/speed_dedup.py.
 Exits 0 printing "skipped: ../shared not found" when the shared material is absent.
 """
 from __future__ import annotations
@@ -47,6 +48,12 @@ def main() -> int:
         work = Path(a.keep_dir) if a.keep_dir else Path(tmp)
         dev = make_dev(nb, work / "dev")
         secs_d = run_cli([str(dev / "dedup.jsonl"), "-o", str(work / "out_dedup")])
+        composite = dev / "composite.jsonl"
+        if composite.exists():  # newsbench versions before composite pages do not write it
+            run_cli([str(composite), "-o", str(work / "out_composite")])
+            c = nb.score_composite(composite, work / "out_composite" / "clusters.jsonl")
+        else:
+            c = None
         secs_e = run_cli([str(dev / "events.jsonl"), "-o", str(work / "out_events"), "--events"])
         d = nb.score_clusters(dev / "dedup.jsonl", work / "out_dedup" / "clusters.jsonl", "cluster", "cluster")
         e = nb.score_clusters(dev / "events.jsonl", work / "out_events" / "clusters.jsonl", "event", "event")
@@ -60,6 +67,13 @@ def main() -> int:
     for k in KINDS:
         v = d.get("copy_recall_by_kind", {}).get(k)
         rows.append((f"copy recall: {k}", "≥ 0.98", v, verdict(v is not None and v >= 0.98)))
+    if c is not None:
+        rows += [
+            ("composite: stories merged", "≤ 1", c["stories_merged"], verdict(c["stories_merged"] <= 1)),
+            ("composite: removed, not contained in their survivor", "0", c["removed_not_contained"],
+             verdict(c["removed_not_contained"] == 0)),
+            ("composite: copy recall", "≥ 0.98", c["copy_recall"], verdict(c["copy_recall"] >= 0.98)),
+        ]
     rows += [
         ("events ARI", "≥ 0.88", e["ari"], verdict(e["ari"] >= 0.88)),
         ("events pair F1", "", e["f1"], verdict(None)),
