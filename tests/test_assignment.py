@@ -77,6 +77,21 @@ def test_page_with_two_whole_stories_is_composite_and_joins_nothing():
     assert res["A-cut"].cluster == "A"
 
 
+def test_two_rewrites_of_one_wire_story_do_not_make_its_full_version_composite():
+    """Two outlets' shortened rewrites of one agency story (ECB+ 35_5/35_6 against 35_4:
+    each 0.75 inside the full story, 0.4 of each other): one story, not a composite page."""
+    rng = random.Random(5)
+    sentences = story(rng, 10).replace("\n\n", " ").split(". ")
+    full = ". ".join(sentences)
+    first = ". ".join(sentences[:6]) + ". " + story(rng, 1)
+    second = ". ".join(sentences[3:]) + " " + story(rng, 1)
+    records = [{"id": "full", "text": full}, {"id": "first", "text": first}, {"id": "second", "text": second}]
+    res = by_id(dedup_records(records))
+    assert not res["full"].composite
+    assert res["first"].duplicate_of == "full" and res["second"].duplicate_of == "full"
+    assert_removed_records_are_contained(records, res)
+
+
 def test_copy_of_a_composite_page_joins_it():
     rng = random.Random(3)
     parts = [story(rng, 6) for _ in range(3)]
