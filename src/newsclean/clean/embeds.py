@@ -267,7 +267,7 @@ def _quoted_tweets(text: str, blocks: list[tuple[int, int]]) -> list[Replacement
         else:
             continue
         out.append(Replacement(*_removal(text, start, _skip_spaces(text, m.end())), "", "embedded tweet"))
-    for a, b in blocks:
+    for a, b in blocks if ">" in text else ():
         if text[a:b].lstrip().startswith(">") and _TWEET_LINK.search(text, a, b):
             out.append(Replacement(*_removal(text, a, b), "", "embedded tweet"))
     return out

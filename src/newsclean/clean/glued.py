@@ -265,7 +265,10 @@ def _glued_replacements(text: str) -> list[Replacement]:
 # a capitalised word; what comes before is a lower-case word of two letters or more.
 # (the punctuation first, a pattern that starts with a class is found by a fast scan;
 # then the look ahead, which fails at once after most full stops)
-_SENTENCE_GLUE = re.compile(r"[.!?](?=[\"\u201d\u2019)]?[A-Z][a-z])(?<=[a-z]{2}[.!?])[\"\u201d\u2019)]?")
+# One pattern per mark: a pattern that starts with a literal is searched for it in C (3.5 us on
+# a BBC article for the three, against 9.4 for one that starts with the class [.!?]).
+_SENTENCE_GLUE = tuple(re.compile(re.escape(mark) + r"(?=[\"\u201d\u2019)]?[A-Z][a-z])(?<=[a-z]{2}.)[\"\u201d\u2019)]?")
+                       for mark in ".!?")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr vs etc inc co corp ltd gov sen rep gen col lt sgt capt cmdr adm prof rev no nos ft "
     "mt ave blvd rd dept est approx fig vol op cf al jan feb mar apr jun jul aug sep sept oct nov dec".split()
@@ -282,7 +285,7 @@ def _sentence_glue_replacements(text: str) -> list[Replacement]:
     (where ``hall?Mayor`` may hide a lost space)."""
     out: list[Replacement] = []
     lossy = None
-    for m in _SENTENCE_GLUE.finditer(text):
+    for m in sorted((m for rx in _SENTENCE_GLUE for m in rx.finditer(text)), key=lambda m: m.start()):
         if text[m.start()] == "?":
             if lossy is None:
                 from .lost_chars import looks_lossy
