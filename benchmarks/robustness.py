@@ -337,6 +337,7 @@ KILL_POINTS = ("check", "open", "shards", "shards:2", "events", "load", "cluster
 CLEAN_KILL_POINTS = ("check", "clean", "commit", "publish")
 ARCHIVE = ("clusters.jsonl", "kept.jsonl.gz", "duplicates.jsonl.gz", "rejects.jsonl")
 RUN_ARGS = ("--shard-size", "0.004", "-q", "--workers", "1")
+RUN_SPECIFIC = ("stats.json", "report.html")  # outputs that differ between two identical runs
 BAD_MANIFESTS = {"a list": b"[1, 2]", "a string": b'"run"', "null": b"null", "a number": b"42",
                  "not UTF-8": b"\xff\xfe{", "params a list": b'{"format": 3, "params": [1]}', "cut short": b'{"hash": "',
                  "nested 5,000 deep": b"[" * 5000}
@@ -455,7 +456,8 @@ def disk_full_faults(t: FaultTally, source: Path, workdir: Path) -> None:
         args = ["-o", probe / "out.jsonl", "--rejects", probe / "rejects.jsonl"] if command == "clean" else \
             ["-o", probe, *RUN_ARGS[:2]]
         _newsclean(command, source, *args, "-q", cwd=probe)
-        ref = {p.name: p.read_bytes() for p in probe.iterdir() if p.is_file() and p.name != "stats.json"}
+        # stats.json and report.html hold the run's timings (the report also OUTDIR's name)
+        ref = {p.name: p.read_bytes() for p in probe.iterdir() if p.is_file() and p.name not in RUN_SPECIFIC}
         largest = max(len(data) for data in ref.values())
         for share in (0.25, 0.5, 0.9):
             t.tried["disk full"] += 1
@@ -465,7 +467,8 @@ def disk_full_faults(t: FaultTally, source: Path, workdir: Path) -> None:
                 ["-o", out, *RUN_ARGS[:2]]
             label = f"{command}, disk full at {share:.0%} of its largest output"
             full = _newsclean(command, source, *args, "-q", limit=int(largest * share), cwd=out)
-            placed = [p.name for p in out.iterdir() if p.name in ref and p.name != "manifest.json"]
+            placed = [p.name for p in out.iterdir() if (p.name in ref or p.name in RUN_SPECIFIC)
+                      and p.name != "manifest.json"]
             if full.returncode != 1 or "Traceback" in full.stderr:
                 t.crashes.append((label, f"exit {full.returncode}: {full.stderr.strip()[-300:]}"))
             elif placed:

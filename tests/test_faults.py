@@ -546,6 +546,8 @@ def test_dedup_commits_no_output_when_one_cannot_be_written(tmp_path):
     r = newsclean("dedup", path, "-o", out, *SMALL, preexec=_limit_file_size(limit))
     assert r.returncode == 1, r.stderr
     assert [name for name in outputs(probe) if (out / name).exists()] == []
+    # nor the report's samples, which a failed run used to write before the archives
+    assert not (out / "report-samples.json").exists() and not (out / "report.html").exists()
     assert temporaries(out) == []
     assert "rejects.jsonl" in r.stderr and "Traceback" not in r.stderr, r.stderr
     again = cli("dedup", path, "-o", out, *SMALL)

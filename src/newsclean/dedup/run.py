@@ -238,6 +238,7 @@ class _DedupRun:
         self.dates: np.ndarray | None = None
         self.clustering: Clustering | None = None
         self.lock: OutdirLock | None = None  # taken in open, let go in finish
+        self.samples: Any = None  # the report's samples of the cleaning (ReportSamples), from sum_cleaning
         self.staged: list[AtomicWriter] = []  # the concatenated outputs, renamed into place together
         self.spin: unspin.SpinLearning | None = None
 
@@ -311,12 +312,12 @@ class _DedupRun:
         learn_sites(engine, plan_shards(self.files, self.config.run.shard_bytes), self.work, self.config)
 
     def sum_cleaning(self) -> None:
-        """The shards' report samples into OUTDIR/report-samples.json; their boilerplate
-        removals and cut-down records into the stats."""
-        from ..report import SAMPLES_NAME, merge_samples, read_samples, write_samples
+        """The shards' report samples merged (committed with the outputs, in :meth:`finish`);
+        their boilerplate removals and cut-down records into the stats."""
+        from ..report import SAMPLES_NAME, merge_samples, read_samples
 
         parts = (read_samples(folder / SAMPLES_NAME) for folder in self.folders)
-        write_samples(merge_samples(part for part in parts if part is not None), self.outdir / SAMPLES_NAME)
+        self.samples = merge_samples(part for part in parts if part is not None)
         cleaning = [shard_cleaning(folder) for folder in self.folders]
         self.stats.cut_down = sum(c["cut_down"] for c in cleaning)
         sites = load_sites(self.work)
@@ -327,6 +328,15 @@ class _DedupRun:
             self.stats.boilerplate = {
                 "lines_learned": len(sites.boilerplate), "lines_removed": sum(lines.values()),
                 "records_changed": sum(c["boilerplate_records"] for c in cleaning), "lines": lines.top_lines()}
+
+    def _samples_output(self) -> AtomicWriter:
+        """OUTDIR/report-samples.json, staged: it appears with the archives or not at all."""
+        from ..report import SAMPLES_NAME
+        from ..report.samples import samples_document
+
+        out = AtomicWriter(self.outdir / SAMPLES_NAME)
+        out.write(samples_document(self.samples))
+        return out
 
     def write_report(self) -> None:
         """OUTDIR/report.html; a report that cannot be made is a warning, not a failed run."""
@@ -461,7 +471,7 @@ class _DedupRun:
                 doc["spin"] = self.spin.stats()
             stats = AtomicWriter(self.outdir / "stats.json")
             stats.write(_json_document(doc))
-            commit_all([*self.staged, stats])
+            commit_all([*self.staged, self._samples_output(), stats])
             self.manifest["status"] = "complete"
             write_manifest(self.outdir, self.manifest)
             kill_point("cleanup")

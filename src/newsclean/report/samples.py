@@ -66,7 +66,7 @@ SCORE_BINS = 20
 UNSPIN_STAGE = "unspin"
 
 __all__ = ["FORMAT", "SAMPLES_NAME", "Limits", "ReportSamples", "merge_samples", "read_samples",
-           "record_key", "write_samples"]
+           "record_key", "samples_document", "write_samples"]
 
 
 @dataclass(frozen=True)
@@ -338,11 +338,16 @@ def merge_samples(parts: Iterable[ReportSamples | dict[str, Any]]) -> ReportSamp
     return merged if merged is not None else ReportSamples()
 
 
+def samples_document(samples: ReportSamples) -> bytes:
+    """``samples`` as the bytes of a JSON file (ASCII-escaped: lone surrogates survive)."""
+    return (json.dumps(samples.to_dict(), ensure_ascii=True, sort_keys=False) + "\n").encode("ascii")
+
+
 def write_samples(samples: ReportSamples, path: str | os.PathLike[str]) -> None:
-    """Write ``samples`` as JSON (ASCII-escaped: lone surrogates survive), atomically."""
+    """Write ``samples`` as JSON, atomically."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(samples.to_dict(), ensure_ascii=True, sort_keys=False) + "\n", encoding="ascii")
+    tmp.write_bytes(samples_document(samples))
     os.replace(tmp, path)
 
 
