@@ -49,6 +49,15 @@ def jsonl_lines(rows: list[Any]) -> list[bytes]:
     return lines
 
 
+def archived_records(outdir: Path) -> dict[Any, dict[str, Any]]:
+    """A dedup/run OUTDIR's archive (kept and duplicate records) by record id."""
+    records: dict[Any, dict[str, Any]] = {}
+    for name in ("kept.jsonl.gz", "duplicates.jsonl.gz"):
+        with gzip.open(outdir / name, "rt", encoding="utf-8") as f:
+            records.update((r["id"], r) for r in map(json.loads, f))
+    return records
+
+
 def _compress(data: bytes, name: str) -> bytes:
     if name.endswith(".gz"):
         return gzip.compress(data, mtime=0)

@@ -7,7 +7,6 @@ furniture on most of its pages, the articles say something new each time.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import random
 from pathlib import Path
@@ -21,6 +20,7 @@ from newsclean.clean.sites import CorpusSites, SiteCounts
 from newsclean.config import Config
 from newsclean.dedup.run import run_dedup
 from newsclean.driver import resolve_inputs
+from conftest import archived_records
 
 WORDS = (
     "river council budget harbour bridge school museum storm mayor hospital library farmers harvest "
@@ -77,14 +77,6 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def archive(outdir: Path) -> dict[str, dict]:
-    records = {}
-    for name in ("kept.jsonl.gz", "duplicates.jsonl.gz"):
-        with gzip.open(outdir / name, "rt", encoding="utf-8") as f:
-            records.update((r["id"], r) for r in map(json.loads, f))
-    return records
-
-
 def invoke(*args: object) -> object:
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == 0, result.output
@@ -107,7 +99,7 @@ def run_folder(corpus_file: Path) -> Path:
 
 
 def test_run_removes_site_boilerplate_and_keeps_every_article_line(run_folder):
-    records = archive(run_folder)
+    records = archived_records(run_folder)
     pages = {p["id"]: p for p in site_pages()}
     assert set(records) == set(pages)
     for rid, page in pages.items():
@@ -187,7 +179,7 @@ def test_a_corpus_without_repeated_lines_comes_out_byte_identical(tmp_path):
 
 def test_boilerplate_off_removes_nothing(corpus_file, tmp_path):
     invoke("run", corpus_file, "-o", tmp_path / "out", "--boilerplate", "off", "--workers", "1", "-q")
-    records = archive(tmp_path / "out")
+    records = archived_records(tmp_path / "out")
     for page in site_pages():  # the fixed list of prompts takes "Subscribe ..." and "Share this:", not these
         for line in (FACT_POLL, AD, MODERATED):
             assert (line in records[page["id"]]["text"]) == (line in page["text"])
@@ -271,7 +263,7 @@ def test_a_record_cut_down_is_flagged_counted_and_warned_about(command, tmp_path
         stats = json.loads((tmp_path / "stats.json").read_text())
     else:
         result = invoke(command, src, "-o", out, "--workers", "1")
-        records = archive(out)
+        records = archived_records(out)
         stats = json.loads((out / "stats.json").read_text())
     assert 0 < records["cut"]["_newsclean_kept"] < 0.5
     assert sum("_newsclean_kept" in r for r in records.values()) == 1
@@ -389,4 +381,4 @@ def test_html_tables_are_kept_as_lines(tmp_path):
     invoke("clean", page.parent, "-o", tmp_path / "off.jsonl", "--no-html-tables")
     assert "Rovers | 12" not in json.loads((tmp_path / "off.jsonl").read_text())["text"]
     invoke("run", page.parent, "-o", tmp_path / "run", "--workers", "1", "-q")
-    assert "Rovers | 12" in next(iter(archive(tmp_path / "run").values()))["text"]
+    assert "Rovers | 12" in next(iter(archived_records(tmp_path / "run").values()))["text"]

@@ -3,12 +3,12 @@ spun text with it, originals in the corpus or not; learning that finds nothing c
 nothing."""
 from __future__ import annotations
 
-import gzip
 import json
 import random
 from pathlib import Path
 
 from test_dedup import run_cli, write_input
+from conftest import archived_records
 
 # a made-up spinner: what it writes for each word (real English, as spinners write)
 SPINNER = {"players": "gamers", "court": "courtroom", "month": "thirty day period", "research": "exploration",
@@ -54,14 +54,6 @@ def corpus(seed: int = 3) -> tuple[list[dict], list[str]]:
     return records, originals
 
 
-def archived(outdir: Path) -> dict[str, dict]:
-    out = {}
-    for name in ("kept.jsonl.gz", "duplicates.jsonl.gz"):
-        with gzip.open(outdir / name, "rt", encoding="utf-8") as f:
-            out.update((r["id"], r) for r in map(json.loads, f))
-    return out
-
-
 def run(tmp_path: Path, name: str, records: list[dict], *extra: str) -> Path:
     write_input(tmp_path / f"{name}.jsonl", records)
     out = tmp_path / name
@@ -76,7 +68,7 @@ def test_run_learns_the_table_and_restores_spun_texts_without_originals(tmp_path
     learned = (out / "spin-table.tsv").read_text(encoding="utf-8")
     for word, spun in (("players", "gamers"), ("court", "courtroom"), ("month", "thirty day period")):
         assert f"{spun}\t{word}\t" in learned
-    texts = archived(out)
+    texts = archived_records(out)
     for k, original in zip(range(8, 12), originals):
         assert texts[f"lone{k}"]["text"] == original  # restored, its original being nowhere in the corpus
     for k in range(8):  # the original survives its spun copy
@@ -110,7 +102,7 @@ def test_against_starts_from_the_previous_runs_table(tmp_path):
     lone = [r for r in records if r["id"].startswith("lone")]
     second = run(tmp_path, "second", lone, "--against", str(first))
     assert (second / "spin-table.tsv").read_text() == (first / "spin-table.tsv").read_text()
-    texts = archived(second)
+    texts = archived_records(second)
     for k, original in zip(range(8, 12), originals):
         assert texts[f"lone{k}"]["text"] == original
 

@@ -33,7 +33,7 @@ from newsclean.report import (
 from newsclean.report.replay import edit_contexts
 from newsclean.report.samples import Limits
 
-from test_dedup import BANK, FLOOD, FLOOD_OTHER, RUGBY, boiler, damaged, edited, truncated
+from test_dedup import BANK, FLOOD, RUGBY, fixture_records
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = "<script>alert(1)</script>"
@@ -43,15 +43,8 @@ IMG = '"><img src=x onerror=alert(1)>'
 def corpus() -> list[dict]:
     """Copies of three stories, a same-event report, two composite pages, damaged text,
     and hostile markup in texts and ids."""
-    return [
-        {"id": "flood", "text": FLOOD},
-        {"id": "rugby", "text": RUGBY},
-        {"id": "bank", "text": BANK},
-        {"id": "flood-trunc", "text": truncated(FLOOD)},
-        {"id": "flood-boiler", "text": boiler(FLOOD)},
-        {"id": "rugby-edit", "text": edited(RUGBY)},
-        {"id": "bank-damaged", "text": damaged(BANK)},
-        {"id": "flood-other", "text": FLOOD_OTHER},
+    # the dedup tests' fixture but for its spun copy
+    return [r for r in fixture_records() if r["id"] != "rugby-spun"] + [
         {"id": "page", "text": FLOOD + "\n\n" + BANK},
         {"id": "page-2", "text": "Home | News | Sport\n\n" + RUGBY + "\n\n" + BANK},
         {"id": "rugby-hostile", "text": RUGBY + "\n\n" + SCRIPT + " " + IMG},

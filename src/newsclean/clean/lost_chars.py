@@ -879,8 +879,7 @@ class _Restorer:
                 self.word_done.add(i + 1)  # the real question mark
 
     def _closing_after_word(self, i: int, L: str, R: str) -> None:
-        text, lost = self.text, self.lost
-        fffd = lost == FFFD
+        fffd = self.lost == FFFD
         if self.stack:
             if self.stack[-1] == LSQUO or R not in _BLANK or fffd:
                 self.close_quote(i)

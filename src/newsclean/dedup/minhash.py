@@ -400,10 +400,10 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def _band_runs(col: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``order`` (ascending row numbers of ``col`` that may share their key, stably
     sorted by key) and the runs of equal keys of size >= 2 in it: ``starts``, ``sizes``."""
-    order = _maybe_shared(col)
-    sk = col[order]
-    order = order[np.argsort(sk, kind="stable")]
-    sk = col[order]
+    rows = _maybe_shared(col)
+    keys = col[rows]
+    by_key = np.argsort(keys, kind="stable")
+    order, sk = rows[by_key], keys[by_key]
     if not len(sk):
         return order, order, order
     new = np.empty(len(sk), dtype=bool)
@@ -419,7 +419,7 @@ def _maybe_shared(keys: np.ndarray) -> np.ndarray:
     """Ascending row numbers whose key may occur twice: those whose low bits (a table of
     about four slots per key) another key shares.  Most band keys are unique; sorting
     only these is what makes the band step fast (a stable argsort of a million uint64
-    keys takes 90 ms, counting their slots a few)."""
+    keys takes 90 ms, counting their slots about 20)."""
     if len(keys) < 4096:
         return np.arange(len(keys))
     bits = (len(keys) * 4).bit_length()

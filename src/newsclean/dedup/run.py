@@ -331,8 +331,7 @@ class _DedupRun:
 
     def _samples_output(self) -> AtomicWriter:
         """OUTDIR/report-samples.json, staged: it appears with the archives or not at all."""
-        from ..report import SAMPLES_NAME
-        from ..report.samples import samples_document
+        from ..report import SAMPLES_NAME, samples_document
 
         out = AtomicWriter(self.outdir / SAMPLES_NAME)
         out.write(samples_document(self.samples))

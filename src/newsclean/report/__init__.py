@@ -19,12 +19,12 @@ import os
 from pathlib import Path
 
 from .collect import Bounds, NotARunFolder, collect
-from .samples import SAMPLES_NAME, Limits, ReportSamples, merge_samples, read_samples, write_samples
+from .samples import SAMPLES_NAME, Limits, ReportSamples, merge_samples, read_samples, samples_document, write_samples
 
 REPORT_NAME = "report.html"
 
 __all__ = ["REPORT_NAME", "SAMPLES_NAME", "Bounds", "Limits", "NotARunFolder", "ReportSamples", "build_report",
-           "cli_report", "merge_samples", "read_samples", "write_samples"]
+           "cli_report", "merge_samples", "read_samples", "samples_document", "write_samples"]
 
 
 def build_report(outdir: str | os.PathLike[str], bounds: Bounds | None = None) -> Path:
