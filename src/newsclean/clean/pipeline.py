@@ -98,6 +98,7 @@ class Cleaner:
         spin_table: SpinTable | Literal["builtin"] | None = "builtin",
         unspin: str = "restore",
         spin_lm: str | None = None,
+        spin_lm_backend: str = "numpy",
         min_keep: float = DEFAULT_MIN_KEEP,
         sites: CorpusSites | None = None,
     ):
@@ -123,6 +124,9 @@ class Cleaner:
         # a path, not the model: a cleaner is pickled to worker processes, each of
         # which loads the model once when it first needs it
         self.spin_lm = spin_lm
+        if spin_lm_backend not in ("numpy", "torch"):
+            raise ValueError(f"spin_lm_backend must be numpy or torch, not {spin_lm_backend!r}")
+        self.spin_lm_backend = spin_lm_backend
         self.stage_names = [n for n in names if n not in set(skip)]
         if not 0.0 <= min_keep <= 1.0:
             raise ValueError(f"min_keep must be in [0, 1], not {min_keep!r}")
@@ -182,7 +186,7 @@ class Cleaner:
         if self.spin_lm is not None and self.unspin == "restore":
             from ..spin.lm import load_model
 
-            lm = load_model(self.spin_lm)
+            lm = load_model(self.spin_lm, self.spin_lm_backend)
         spun = unspin_many_and_explain([text for text, _ in repaired], self.spin_table, self.unspin, lm=lm)
         return [CleanResult(text, edits + spin_edits, report)
                 for (_, edits), (text, spin_edits, report) in zip(repaired, spun)]

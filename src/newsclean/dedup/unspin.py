@@ -95,7 +95,8 @@ def restore_texts(texts: list[str], table_path: str, cleaner: Any) -> tuple[list
     from ..spin import unspin_many_and_explain
     from ..spin.lm import load_model
 
-    lm = load_model(cleaner.spin_lm) if getattr(cleaner, "spin_lm", None) and cleaner.unspin == "restore" else None
+    lm = (load_model(cleaner.spin_lm, getattr(cleaner, "spin_lm_backend", "numpy"))
+          if getattr(cleaner, "spin_lm", None) and cleaner.unspin == "restore" else None)
     judged = unspin_many_and_explain(texts, combined_table(table_path, cleaner), cleaner.unspin, lm=lm)
     flagged = sum(1 for _, _, report in judged if report.flagged)
     return [text for text, _, _ in judged], flagged, sum(len(edits) for _, edits, _ in judged)

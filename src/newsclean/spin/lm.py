@@ -20,6 +20,8 @@ number of tokens read.  Other runtimes measured on 2 shared cores of an AMD EPYC
 (2026-12-06) were no faster: llama-cpp-python 0.3.36 (built from source, AVX-512 VNNI) ran
 1,200 tokens in 50 sequences at 0.6x numpy's speed and moved their log-probabilities by up
 to 1.1 nats; onnxruntime 1.32's 4-bit MatMulNBits ran a layer's product at 0.7-1.0x.
+float32 products through BLAS run at the processor's float32 peak here; PyTorch's
+bfloat16 products run twice as fast, :mod:`.lm_torch` (``load_model(path, "torch")``).
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ import numpy as np
 ENV_VAR = "NEWSCLEAN_LM"
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _lock = threading.Lock()
-_loaded: dict[str, GGUFModel] = {}
+_loaded: dict[tuple[str, str], GGUFModel] = {}
 # tokens after a swap that are scored with it.  The dense layers are nearly all of the
 # cost, so it goes with the tokens read: 4 reads 13 % fewer than 6 on the dev spin set's
 # flagged texts, gap closed with the model 0.809 -> 0.807, false change 0.00015 alike
@@ -115,13 +117,25 @@ def resolve_model(name: str | os.PathLike) -> str:
     return str(candidates[0])
 
 
-def load_model(path: str | os.PathLike) -> GGUFModel:
-    """The model in a local ``.gguf`` file, loaded once per process."""
+BACKENDS = ("numpy", "torch")
+
+
+def load_model(path: str | os.PathLike, backend: str = "numpy") -> GGUFModel:
+    """The model in a local ``.gguf`` file, loaded once per process and backend:
+    ``numpy`` (float32) or ``torch`` (bfloat16 products, :mod:`.lm_torch`)."""
+    if backend not in BACKENDS:
+        raise ModelError(f"backend must be one of {BACKENDS}, not {backend!r}")
     key = str(Path(path).resolve())
     with _lock:
-        m = _loaded.get(key)
+        m = _loaded.get((key, backend))
         if m is None:
-            m = _loaded[key] = GGUFModel(key)
+            if backend == "torch":
+                from .lm_torch import TorchModel
+
+                m = TorchModel(key)
+            else:
+                m = GGUFModel(key)
+            _loaded[(key, backend)] = m
         return m
 
 
@@ -255,6 +269,10 @@ class GGUFModel:
         half = x.shape[-1] // 2
         a, b = x[..., :half], x[..., half:]
         return np.concatenate([a * cos - b * sin, a * sin + b * cos], axis=-1)
+
+    def prefix(self, cache: list[tuple[np.ndarray, np.ndarray]], length: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The keys and values of a cache's first ``length`` positions, to read after."""
+        return [(k[:length], v[:length]) for k, v in cache]
 
     def forward(self, ids: Sequence[int], past: list[tuple[np.ndarray, np.ndarray]] | None = None
                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
@@ -441,7 +459,7 @@ class GGUFModel:
             elif len(new_ids) == 1:
                 gains[j][k] = float(lp[first]) - before
             else:
-                past = [(kk[: p + 1], vv[: p + 1]) for kk, vv in cache]   # bos + p tokens
+                past = self.prefix(cache, p + 1)   # bos + p tokens
                 variants.append((j, k, new_ids, float(lp[first]), before, past))
         if not variants:
             return
