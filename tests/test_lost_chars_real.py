@@ -137,6 +137,17 @@ def test_a_site_style_learned_from_its_intact_records_picks_the_spaced_dash():
     assert counts.style("unknown.example") == HouseStyle()  # no record tells: the text decides
 
 
+def test_a_quote_in_a_headline_is_single_and_one_in_prose_double():
+    # headlines quote in single marks (fake_or_real_news: related-story headlines glued
+    # into the page); prose with a name in capitals before a quote is no headline
+    out = restore_lost_characters("It?s over. Ex-Marine Supporter For Protester, Calls Him A ?Thug? (VIDEO)\n"
+                                  "HOMESCHOOL FAMILIES TARGETED IN DISTRICT?S ?OPERATION ROUND UP?\n"
+                                  "He was mocked by The New York Post as the ?Deleter of the Free World.?\n"
+                                  "He told The New York Times ?We will win.?")
+    assert "Calls Him A ‘Thug’ (VIDEO)" in out and "DISTRICT’S ‘OPERATION ROUND UP’" in out
+    assert "as the “Deleter of the Free World.”" in out and "Times “We will win.”" in out
+
+
 def test_runs_of_replacement_characters_are_not_read_by_shape():
     # U+FFFD may stand for each byte of one character: three of them may be one dash
     out = restore_lost_characters("The rules\ufffd\ufffd\ufffdand the platform\ufffd\ufffd\ufffdare set. It\ufffds late.")

@@ -509,6 +509,39 @@ def _inside_a_word(left: str, right: str) -> bool:
     return False
 
 
+# a headline's words before a quote: capitalised ("Calls Him A ?Thug?"), short lowercase
+# words allowed between them ("Stimuli to Quell Concerns Over"), or all in capitals
+_HEADLINE_BEFORE = re.compile(r"(?:(?:[A-Z][\w'’?\ufffd-]*|[a-z]{1,3}|[0-9][\w-]*) ){3,}$")
+# ("the" is not among them: "The" opens many names, "told The New York Times ?We")
+_HEADLINE_WORDS = (_FUNCTION_WORDS - {"the"}) | frozenset("him it he she we they over after before up out off says said".split())
+
+
+def _in_headline(text: str, i: int) -> bool:
+    """Does the quote opening at ``i`` stand in a headline?  Headlines quote in single
+    marks, in American and British styles alike (``Calls Him A ‘Thug’``).  A headline is
+    told by the words before the quote on its line, back to a sentence's end: three or
+    more of them title-cased with a capitalised function word ("Has", "Over", "A") that
+    prose would not capitalise mid-sentence, or all in capitals, the last one
+    capitalised ("by The New York Post as the ?Deleter" is prose); and the quoted word
+    capitalised too.
+
+    >>> _in_headline("FBI Has An ?Intensive Investigation? Ongoing", 11)
+    True
+    >>> _in_headline("He told The New York Times ?We will win.?", 27)
+    False
+    """
+    if not text[i + 1 : i + 2].isupper():
+        return False
+    start = max(text.rfind("\n", 0, i), *(text.rfind(p, 0, i) for p in (". ", "! ", "? ", ": ", "; ")))
+    words = text[start + 1 : i].split()
+    if len(words) < 3 or not words[-1][:1].isupper() or not _HEADLINE_BEFORE.search(" ".join(words[-6:]) + " "):
+        return False
+    if all(w.isupper() and len(w) > 1 for w in words[-3:]) and text[i + 1 : i + 3].isupper():
+        return True
+    inner = words[-6:][1:] if len(words) <= 6 else words[-6:]  # a sentence's first word is capitalised anyway
+    return any(w[:1].isupper() and w.lower() in _HEADLINE_WORDS for w in inner)
+
+
 class _Restorer:
     def __init__(self, text: str, lost: str, holes: list[int], wrapped: bool, house: HouseStyle | None = None):
         self.text = text
@@ -637,7 +670,7 @@ class _Restorer:
     def open_quote(self, i: int) -> None:
         if self.stack and self._sentence_ended_before(i) and not self._closes_both_ahead(i):
             self.stack.clear()  # the previous quote was left open: a new one starts
-        if self.stack and self.stack[-1] == LDQUO:
+        if self.stack and self.stack[-1] == LDQUO or not self.stack and _in_headline(self.text, i):
             self.stack.append(LSQUO)
             self.set(i, LSQUO, "opening single quote")
         else:
