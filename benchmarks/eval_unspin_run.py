@@ -99,6 +99,7 @@ def learning_cost(work: Path, n: int, repeats: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lm", help="a GGUF model: also score the recipe with --spin-lm")
+    ap.add_argument("--lm-backend", default="numpy", help="what runs --lm: numpy (default) or torch")
     ap.add_argument("--cost", type=int, metavar="N", help="also time run with learning vs --unspin off on N records")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--work", help="scratch folder (default: a temporary one)")
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, str(NEWSBENCH), "make-dev", str(dev)], check=True, capture_output=True)
     print(json.dumps({"recipe": score_recipe(work, dev, [])}))
     if a.lm:
-        print(json.dumps({"recipe with --spin-lm": score_recipe(work, dev, ["--spin-lm", a.lm])}))
+        print(json.dumps({f"recipe with --spin-lm ({a.lm_backend})":
+                          score_recipe(work, dev, ["--spin-lm", a.lm, "--spin-lm-backend", a.lm_backend])}))
     if a.cost:
         print(json.dumps({"cost": learning_cost(work, a.cost, a.repeats)}))
     return 0

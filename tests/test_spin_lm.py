@@ -367,6 +367,32 @@ def test_torch_backend_padded_batches_with_prefixes_read_one_full_pass():
 
 @needs_model
 @needs_torch
+def test_torch_backend_reads_a_large_batch_in_chunks(monkeypatch):
+    # a padded block holds every sequence at the width of the longest: a run restoring
+    # its archive at once padded 3,000 texts into one block and held 22 GB.  A batch is
+    # read in chunks (texts x the longest within CHUNK_CHARS), with the same gains
+    import torch
+
+    from newsclean.spin import lm_torch as backend
+
+    model = backend.TorchModel(MODEL, dtype=torch.float32)
+    items = [(f"The gamers waited {n} days for the pressure team.", [(4, 10, "players")]) for n in range(12)]
+    whole = model.swap_gains_many(items)
+    blocks = []
+    padding = backend._Padding
+
+    def spy(seqs, pasts):
+        blocks.append(len(seqs))
+        return padding(seqs, pasts)
+
+    monkeypatch.setattr(backend, "_Padding", spy)
+    monkeypatch.setattr(backend, "CHUNK_CHARS", 3 * len(items[0][0]))
+    assert [g for gs in model.swap_gains_many(items) for g in gs] == pytest.approx([g for gs in whole for g in gs], abs=1e-3)
+    assert blocks and max(blocks) <= 3
+
+
+@needs_model
+@needs_torch
 def test_cli_torch_backend_restores_like_the_library(tmp_path, cli):
     from newsclean import Cleaner
 

@@ -15,16 +15,21 @@ rows of that block, gathered by index when a later pass continues them.
 """
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .lm import LOGIT_BLOCK, GGUFModel, ModelError
+from .lm import CONTEXT_TOKENS, LOGIT_BLOCK, WINDOW_TOKENS, GGUFModel, ModelError
 
 # sequences of a batch are attended in this many groups of like width: the padding of
 # one block of all of them made attention 12 % of the time on the dev spin set
 ATTENTION_GROUPS = 4
+# a batch's texts are read in chunks whose count times the longest text stays within
+# this many characters (the padded keys and values of a chunk: ~400 MB for 30 layers of
+# SmolLM2; a run that read 3,000 texts in one block held 22 GB)
+CHUNK_CHARS = 32_768
 
 try:
     import torch
@@ -70,6 +75,11 @@ class TorchModel(GGUFModel):
             raise ModelError(f"the torch backend needs PyTorch >= 2.5 (grouped-query attention), not {torch.__version__}")
         super().__init__(path)
         self.dtype = dtype or torch.bfloat16
+        if multiprocessing.parent_process() is not None:
+            # a worker of a pool that has one per core: PyTorch's threads, one per core in
+            # each worker, would fight over the cores (a 2-worker run spent 155 s in the
+            # kernel, and was slower than numpy)
+            torch.set_num_threads(1)
 
         def matrix(m: np.ndarray):  # (in, out): x @ w
             return torch.from_numpy(np.ascontiguousarray(m.T)).to(self.dtype)
@@ -80,6 +90,25 @@ class TorchModel(GGUFModel):
         self._out = matrix(self.out)
         self._embed = torch.from_numpy(self.embed)
         self._output_norm = torch.tensor(self.output_norm)
+
+    def swap_gains_many(self, items: Sequence[tuple[str, Sequence[tuple[int, int, str]]]],
+                        window: int | None = WINDOW_TOKENS, context: int | None = CONTEXT_TOKENS
+                        ) -> list[list[float]]:
+        """:meth:`.lm.GGUFModel.swap_gains_many`, read in chunks: a padded block holds
+        every sequence at the width of the longest, so a large batch (a run restoring
+        its whole archive at once) is cut where texts x the longest would pass
+        :data:`CHUNK_CHARS`."""
+        gains: list[list[float]] = []
+        start = 0
+        while start < len(items):
+            end, longest = start, 0
+            while end < len(items) and max(longest, len(items[end][0])) * (end - start + 1) <= CHUNK_CHARS:
+                longest = max(longest, len(items[end][0]))
+                end += 1
+            end = max(end, start + 1)
+            gains += super().swap_gains_many(items[start:end], window, context)
+            start = end
+        return gains
 
     def prefix(self, cache: Past, length: int) -> Past:
         return Past(cache.block, cache.row, length)
