@@ -83,7 +83,9 @@ class CleanConfig:
         if unknown:
             raise ConfigError(f"--skip: unknown stage(s) {', '.join(unknown)}; stages are {', '.join(STAGES)}")
         _check_choice("unspin", self.unspin, MODES)
-        _check_choice("spin-lm-backend", self.spin_lm_backend, ("numpy", "torch"))
+        from .spin.lm import BACKENDS
+
+        _check_choice("spin-lm-backend", self.spin_lm_backend, BACKENDS)
         if self.spin_lm is not None and self.unspin == "off":
             raise ConfigError("--spin-lm weighs the swaps a spin table finds: it cannot be combined with --unspin off")
         _check_choice("boilerplate", self.boilerplate, BOILERPLATE_MODES)

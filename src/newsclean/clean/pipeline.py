@@ -124,8 +124,10 @@ class Cleaner:
         # a path, not the model: a cleaner is pickled to worker processes, each of
         # which loads the model once when it first needs it
         self.spin_lm = spin_lm
-        if spin_lm_backend not in ("numpy", "torch"):
-            raise ValueError(f"spin_lm_backend must be numpy or torch, not {spin_lm_backend!r}")
+        from ..spin.lm import BACKENDS
+
+        if spin_lm_backend not in BACKENDS:
+            raise ValueError(f"spin_lm_backend must be one of {BACKENDS}, not {spin_lm_backend!r}")
         self.spin_lm_backend = spin_lm_backend
         self.stage_names = [n for n in names if n not in set(skip)]
         if not 0.0 <= min_keep <= 1.0:

@@ -15,7 +15,6 @@ rows of that block, gathered by index when a later pass continues them.
 """
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -75,11 +74,6 @@ class TorchModel(GGUFModel):
             raise ModelError(f"the torch backend needs PyTorch >= 2.5 (grouped-query attention), not {torch.__version__}")
         super().__init__(path)
         self.dtype = dtype or torch.bfloat16
-        if multiprocessing.parent_process() is not None:
-            # a worker of a pool that has one per core: PyTorch's threads, one per core in
-            # each worker, would fight over the cores (a 2-worker run spent 155 s in the
-            # kernel, and was slower than numpy)
-            torch.set_num_threads(1)
 
         def matrix(m: np.ndarray):  # (in, out): x @ w
             return torch.from_numpy(np.ascontiguousarray(m.T)).to(self.dtype)
