@@ -159,6 +159,28 @@ def test_batched_passes_with_shared_prefixes_read_what_one_full_pass_reads(lm):
     assert np.allclose(np.exp(full[0]).sum(-1), 1.0, atol=1e-3)
 
 
+@needs_model
+def test_a_large_batch_is_read_in_chunks_with_the_same_gains(lm, monkeypatch):
+    # a pass holds the keys and values of every token it reads: 300 flagged paragraphs
+    # read in one batch peaked at 4 GB, a shard of a run holds thousands.  A batch is
+    # read in chunks of about CHUNK_CHARS characters, with the same gains
+    from newsclean.spin import lm as backend
+
+    items = [(f"The gamers waited {n} days for the pressure team.", [(4, 10, "players")]) for n in range(12)]
+    whole = lm.swap_gains_many(items)
+    passes = []
+    hidden_many = type(lm).hidden_many
+
+    def spy(self, seqs, *args, **kwargs):
+        passes.append(len(seqs))
+        return hidden_many(self, seqs, *args, **kwargs)
+
+    monkeypatch.setattr(type(lm), "hidden_many", spy)
+    monkeypatch.setattr(backend, "CHUNK_CHARS", 3 * len(items[0][0]), raising=False)
+    assert [g for gs in lm.swap_gains_many(items) for g in gs] == pytest.approx([g for gs in whole for g in gs], abs=1e-4)
+    assert passes and max(passes) <= 3
+
+
 def test_model_reads_a_sentence_after_what_precedes_it_in_its_paragraph():
     # no model needed: what the model is handed for each sentence with an open swap
     from newsclean.spin import restore

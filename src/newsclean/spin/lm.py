@@ -48,6 +48,10 @@ CONTEXT_TOKENS = 16
 # hidden states whose logits over the vocabulary are held at once (256: 50 MB with
 # SmolLM2's 49,152 tokens; 0.87x the time of 128 blocks, 2,048 states, interleaved medians)
 LOGIT_BLOCK = 256
+# a batch's texts are read in chunks of about this many characters: a pass holds the keys
+# and values of every token it reads, ~46 kB a token in 30 layers of SmolLM2 (a batch of
+# the dev spin set's 300 flagged paragraphs read at once peaked at 4.0 GB)
+CHUNK_CHARS = 32_768
 
 
 class ModelError(ValueError):
@@ -403,8 +407,33 @@ class GGUFModel:
                         window: int | None = WINDOW_TOKENS, context: int | None = CONTEXT_TOKENS
                         ) -> list[list[float]]:
         """:meth:`swap_gains` for several texts (the sentences of a document): two
-        batched passes in all, one over the texts and one over every swap; the model
-        reads at most ``context`` tokens before a text's first swap (None: all)."""
+        batched passes per chunk of texts (:meth:`chunks`), one over the texts and one
+        over every swap; the model reads at most ``context`` tokens before a text's
+        first swap (None: all)."""
+        gains: list[list[float]] = []
+        for a, b in self.chunks([text for text, _ in items]):
+            gains += self._swap_gains_chunk(items[a:b], window, context)
+        return gains
+
+    def chunks(self, texts: Sequence[str]) -> list[tuple[int, int]]:
+        """``(start, end)`` of consecutive texts of about :data:`CHUNK_CHARS` characters
+        in all (a text longer than that is a chunk of its own): the memory of a pass
+        goes with the tokens it reads.
+
+        >>> GGUFModel.chunks(None, ["a" * 20_000, "b" * 20_000, "c"])
+        [(0, 1), (1, 3)]
+        """
+        out, start, size = [], 0, 0
+        for i, text in enumerate(texts):
+            if i > start and size + len(text) > CHUNK_CHARS:
+                out.append((start, i))
+                start, size = i, 0
+            size += len(text)
+        return out + [(start, len(texts))] if texts else out
+
+    def _swap_gains_chunk(self, items: Sequence[tuple[str, Sequence[tuple[int, int, str]]]],
+                          window: int | None, context: int | None) -> list[list[float]]:
+        """:meth:`swap_gains_many` on texts read in one batch."""
         encoded = [self.encode(text) for text, _ in items]
         plans = [_swap_plan(text, swaps, ids, offs, window) for (text, swaps), (ids, offs) in zip(items, encoded)]
         lasts = [max((q for _, q, _, _, _ in plan), default=0) for plan in plans]

@@ -20,15 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lm import CONTEXT_TOKENS, LOGIT_BLOCK, WINDOW_TOKENS, GGUFModel, ModelError
+from .lm import CHUNK_CHARS, LOGIT_BLOCK, GGUFModel, ModelError
 
 # sequences of a batch are attended in this many groups of like width: the padding of
 # one block of all of them made attention 12 % of the time on the dev spin set
 ATTENTION_GROUPS = 4
-# a batch's texts are read in chunks whose count times the longest text stays within
-# this many characters (the padded keys and values of a chunk: ~400 MB for 30 layers of
-# SmolLM2; a run that read 3,000 texts in one block held 22 GB)
-CHUNK_CHARS = 32_768
 
 try:
     import torch
@@ -85,24 +81,18 @@ class TorchModel(GGUFModel):
         self._embed = torch.from_numpy(self.embed)
         self._output_norm = torch.tensor(self.output_norm)
 
-    def swap_gains_many(self, items: Sequence[tuple[str, Sequence[tuple[int, int, str]]]],
-                        window: int | None = WINDOW_TOKENS, context: int | None = CONTEXT_TOKENS
-                        ) -> list[list[float]]:
-        """:meth:`.lm.GGUFModel.swap_gains_many`, read in chunks: a padded block holds
-        every sequence at the width of the longest, so a large batch (a run restoring
-        its whole archive at once) is cut where texts x the longest would pass
-        :data:`CHUNK_CHARS`."""
-        gains: list[list[float]] = []
-        start = 0
-        while start < len(items):
-            end, longest = start, 0
-            while end < len(items) and max(longest, len(items[end][0])) * (end - start + 1) <= CHUNK_CHARS:
-                longest = max(longest, len(items[end][0]))
-                end += 1
-            end = max(end, start + 1)
-            gains += super().swap_gains_many(items[start:end], window, context)
-            start = end
-        return gains
+    def chunks(self, texts: Sequence[str]) -> list[tuple[int, int]]:
+        """:meth:`.lm.GGUFModel.chunks` for padded blocks: a block holds every sequence at
+        the width of the longest, so a chunk ends where its texts times the longest
+        would pass :data:`~.lm.CHUNK_CHARS` (a run restoring a shard of 3,000 texts in
+        one block held 22 GB)."""
+        out, start, longest = [], 0, 0
+        for i, text in enumerate(texts):
+            if i > start and max(longest, len(text)) * (i - start + 1) > CHUNK_CHARS:
+                out.append((start, i))
+                start, longest = i, 0
+            longest = max(longest, len(text))
+        return out + [(start, len(texts))] if texts else out
 
     def prefix(self, cache: Past, length: int) -> Past:
         return Past(cache.block, cache.row, length)
