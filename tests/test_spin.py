@@ -632,3 +632,27 @@ def test_the_original_used_elsewhere_in_a_text_counts_for_a_swap():
         restore._logit(0.15) + restore.ORIGINAL_IN_TEXT_NATS)
     assert "The group met" in unspin(text, table, context=False)
     assert "The team met" in unspin(text.replace("A group of", "Many"), table, context=False)
+
+
+def test_a_text_two_spinners_flag_is_restored_with_both_tables():
+    # several tables (learned + built-in) judge a text one at a time; the one with more
+    # evidence decides, but the other's swaps that it flagged too are restored as well
+    one = SpinTable.from_pairs([("gamers", "players", 0.9), ("thirty day period", "month", 0.9)], "learned")
+    other = SpinTable.from_pairs([("courtroom", "court", 0.9), ("law enforcement", "police", 0.9),
+                                  ("technological innovation", "technology", 0.9)], "builtin")
+    text = "The gamers waited a thirty day period. Law enforcement said the courtroom would study the technological innovation."
+    assert spin_report(text, one).flagged and spin_report(text, other).evidence > spin_report(text, one).evidence
+    assert unspin(text, one.merged(other), context=False) == (
+        "The players waited a month. Police said the court would study the technology.")
+
+
+def test_an_unflagged_text_is_read_by_the_model_with_the_table_that_saw_its_forms():
+    # a second table that sees nothing in the text (evidence 0) must not hide the first
+    # one's sightings, whose originals summed below zero, from the model
+    from newsclean.spin.restore import spin_report as report_of
+
+    assert report_of(UNFLAGGED, UNFLAGGED_TABLE).evidence < 0
+    merged = UNFLAGGED_TABLE.merged(SpinTable.from_pairs([("hrs", "hours"), ("courtroom", "court")], "builtin"))
+    new, _, report = unspin_and_explain(UNFLAGGED, merged, lm=_FixedGains(6.0))
+    assert new == "The group said just a few players came. The players and the group left early."
+    assert report.confirmed == 2

@@ -241,8 +241,11 @@ def spin_report(text: str, table: SpinTable) -> SpinReport:
     """
     if len(table.parts) > 1:
         # one spinner's table at a time; the text is as spun as its best match says
+        # (unflagged: the best a model could confirm, one with forms enough to be read,
+        # not one that saw nothing while another's sightings summed below zero)
         reports = [spin_report(text, part) for part in table.parts]
-        return max(reports, key=lambda r: (r.flagged, r.evidence))
+        best = max(zip(reports, table.parts), key=lambda rp: (rp[0].flagged, _worth_confirming(*rp), rp[0].evidence))[0]
+        return _with_other_parts(best, [r for r in reports if r is not best and r.flagged]) if best.flagged else best
     report = SpinReport(table=table.name)
     if not len(table):
         return report
@@ -280,6 +283,20 @@ def spin_report(text: str, table: SpinTable) -> SpinReport:
     report.score = round(_logistic(total - FLAG_NATS), 4) if total else 0.0
     report.flagged = total >= FLAG_NATS and len(seen) >= table.min_forms
     return report
+
+
+def _with_other_parts(best: SpinReport, others: list[SpinReport]) -> SpinReport:
+    """``best`` with the sightings of the other parts' reports that are flagged as it is
+    (or unflagged as it is) and overlap none of its own: tables overlap, and a text
+    that the built-in table flags with more evidence than a learned one still holds
+    the learned spinner's other swaps for the model to weigh."""
+    for other in others:
+        taken = [(s.start, s.end) for s in best.sightings]
+        best.sightings += [s for s in other.sightings if not any(a < s.end and s.start < b for a, b in taken)]
+        if len(other.sentences) > len(best.sentences):  # the same spans, or none (a text too short to read)
+            best.sentences = other.sentences
+    best.sightings.sort(key=lambda s: (s.start, s.end))
+    return best
 
 
 def _weigh(hits: list, report: SpinReport, seen: set[str]) -> float:
