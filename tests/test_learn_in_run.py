@@ -123,6 +123,26 @@ def test_a_swap_seen_once_joins_when_the_spun_texts_are_full_of_its_form():
     assert confirmed_by_spun_texts(singles, counts) == [("motor vehicle", "car", 1, 0.5)]
 
 
+def test_a_swap_seen_once_that_the_spun_texts_do_not_confirm_is_a_weak_entry(tmp_path):
+    # one spun copy also writes "seaport" for "harbour": a swap of one cluster, in too few
+    # spun texts to be confirmed.  It joins the table as a weak entry (share below the
+    # detection line), for the model to judge; it is never evidence that a text is spun
+    from newsclean.spin import read_table
+    from newsclean.spin.table import DETECTION_MIN_SHARE
+
+    records, _ = corpus(seed=7)
+    spun = next(r for r in records if r["id"].endswith("-spun") and " harbour" in r["text"])
+    spun["text"] = spun["text"].replace(" harbour", " seaport")
+    plain = "In report 99 the seaport was busy and the train left early. The market opened late in the day."
+    out = run(tmp_path, "out", [*records, {"id": "plain", "text": plain}])
+    table = (out / "spin-table.tsv").read_text(encoding="utf-8")
+    assert "\nseaport\tharbour\t1\t" in table
+    entry = next(e for e in read_table(out / "spin-table.tsv").entries() if e.spun == "seaport")
+    assert entry.weak and entry.spun_share < DETECTION_MIN_SHARE
+    assert archived_records(out)["plain"]["text"] == plain
+    assert json.loads((out / "stats.json").read_text())["spin"]["swaps_weak_from_one_cluster"] >= 1
+
+
 def test_cut_and_garbled_copies_teach_no_table():
     """What copies with dropped and reversed words taught on a 100,000-record synthetic
     corpus (no spinner): function-word paddings and chance pairings, no substitution. It

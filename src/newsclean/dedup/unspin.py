@@ -37,6 +37,7 @@ from ..spin.corpus import (
     groups_of,
     is_a_spinners_table,
     learn_run_pairs,
+    unconfirmed_substitutions,
     write_learned,
 )
 from .core import DocMeta, Verdicts
@@ -138,6 +139,7 @@ class SpinLearning:
     clusters_aligned: int = 0
     swaps_learned: int = 0
     swaps_confirmed: int = 0  # seen in one cluster, confirmed by the corpus's spun texts
+    swaps_weak: int = 0  # seen in one cluster, not confirmed: weak entries (the model judges them)
     records_judged: int = 0
     records_flagged: int = 0
     archive_flagged: int = 0
@@ -147,6 +149,7 @@ class SpinLearning:
     def stats(self) -> dict[str, Any]:
         return {"pairs_read": self.pairs_read, "clusters_aligned": self.clusters_aligned,
                 "swaps_learned": self.swaps_learned, "swaps_confirmed_by_spun_texts": self.swaps_confirmed,
+                "swaps_weak_from_one_cluster": self.swaps_weak,
                 "table": TABLE_NAME if self.table is not None else None,
                 "cluster_records_judged": self.records_judged, "cluster_records_flagged": self.records_flagged,
                 "records_flagged": self.archive_flagged, "words_restored": self.words_restored}
@@ -155,8 +158,9 @@ class SpinLearning:
 def learn(engine: Engine, where: ShardPositions, verdicts: Verdicts, outdir: Path,
           previous_outdir: Path | None, cleaner: Any) -> SpinLearning:
     """Learn the table from the pairs of removed records and their survivors (and the
-    one-cluster swaps the corpus's spun texts confirm); written to OUTDIR/spin-table.tsv
-    when it holds anything (a previous run's table included)."""
+    one-cluster swaps the corpus's spun texts confirm, the other one-cluster
+    substitutions as weak entries); written to OUTDIR/spin-table.tsv when it holds
+    anything (a previous run's table included)."""
     result = SpinLearning()
     pairs = candidate_pairs(verdicts.names, verdicts.survivor, verdicts.similarity, verdicts.n_prev)
     result.pairs_read = len(pairs)
@@ -172,8 +176,9 @@ def learn(engine: Engine, where: ShardPositions, verdicts: Verdicts, outdir: Pat
         write_learned(lines, target)
         counts = count_in_shards(engine, where, target, cleaner, singles, verdicts.names)
         confirmed = confirmed_by_spun_texts(singles, counts)
-        result.swaps_confirmed = len(confirmed)
-        lines = sorted([*lines, *confirmed], key=table_order)
+        weak = unconfirmed_substitutions(singles, confirmed)
+        result.swaps_confirmed, result.swaps_weak = len(confirmed), len(weak)
+        lines = sorted([*lines, *confirmed, *weak], key=table_order)
     result.swaps_learned = len(lines)
     if lines:
         write_learned(lines, target)

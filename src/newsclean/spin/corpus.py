@@ -19,6 +19,14 @@ the others, a writer's word does not (:func:`confirmed_by_spun_texts`).  A one-c
 swap whose spun form is :data:`CROWDING` times as common in the flagged texts as in the
 others, and found in :data:`MIN_SPUN_TEXTS` of them, joins the table (dev spin set, the
 run's recipe corpus: gap closed 0.58 -> 0.62, words changed in never-spun text the same).
+
+The other one-cluster swaps that substitute words join as *weak* entries
+(:func:`unconfirmed_substitutions`): never evidence that a text is spun, restored only in
+flagged texts where the evidence at the sighting says so, in practice where the language
+model of ``--spin-lm`` prefers the original.  A spinner's table is larger than the swaps a
+few hundred clusters show twice, and the model tells its one-cluster swaps from a copy's
+edits where the corpus cannot (dev recipe with the model: gap closed 0.716 -> see
+docs/evaluations.md).
 """
 from __future__ import annotations
 
@@ -44,6 +52,9 @@ MIN_SWAPPED_PAIRS, MIN_SWAPPED_SHARE = 2, 0.05
 CROWDING = 5.0  # a one-cluster swap's form this much more common in flagged texts than in others ...
 MIN_SPUN_TEXTS = 3  # ... and in this many flagged texts, is the spinner's
 TABLE_NAME = "spin-table.tsv"  # OUTDIR/spin-table.tsv: what --spin-table OUTDIR reads
+# the share written for a one-cluster substitution the spun texts do not confirm: below
+# the table's DETECTION_MIN_SHARE (0.1), so the table reads it as a weak entry
+UNCONFIRMED_SHARE = 0.09
 
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -199,3 +210,23 @@ def confirmed_by_spun_texts(singles: list[tuple[str, str, int, float]], counts: 
         if flagged >= min_texts and ratio >= crowding:
             out.append(line)
     return out
+
+
+def unconfirmed_substitutions(singles: list[tuple[str, str, int, float]],
+                              confirmed: list[tuple[str, str, int, float]]) -> list[tuple[str, str, int, float]]:
+    """The one-cluster swaps not ``confirmed`` that substitute words, as weak entries
+    (share capped at :data:`UNCONFIRMED_SHARE`): neither side holds the other whole.
+    "now aims" in one copy and "aims" in the other is a word dropped from a copy, "have
+    also" for "have" a word added by an editor; "alter" for "change" is a substitution.
+
+    >>> unconfirmed_substitutions([("alter", "change", 1, 1.0), ("aims", "now aims", 1, 0.5),
+    ...                            ("have also", "have", 1, 0.2), ("motor vehicle", "car", 1, 0.5)],
+    ...                           [("motor vehicle", "car", 1, 0.5)])
+    [('alter', 'change', 1, 0.09)]
+    """
+    from .learn import padding
+
+    taken = set(confirmed)
+    return [(spun, original, clusters, min(share, UNCONFIRMED_SHARE)) for spun, original, clusters, share in singles
+            if (spun, original, clusters, share) not in taken
+            and padding(spun.split(), original.split()) is None and padding(original.split(), spun.split()) is None]
