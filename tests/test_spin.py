@@ -656,3 +656,32 @@ def test_an_unflagged_text_is_read_by_the_model_with_the_table_that_saw_its_form
     new, _, report = unspin_and_explain(UNFLAGGED, merged, lm=_FixedGains(6.0))
     assert new == "The group said just a few players came. The players and the group left early."
     assert report.confirmed == 2
+
+
+class _GainsFor(_FixedGains):
+    """Stands in for the language model: a swap to one of ``originals`` gains ``gain``
+    nats, any other loses as much."""
+
+    def __init__(self, gain: float, originals: set[str]):
+        super().__init__(gain)
+        self.originals = originals
+
+    def swap_gains_many(self, items):
+        self.calls += 1
+        return [[self.gain if rep.lower() in self.originals else -self.gain for _, _, rep in swaps]
+                for _, swaps in items]
+
+
+def test_the_model_confirms_a_long_unflagged_text_only_with_a_share_of_its_forms():
+    # a writer's long article shows many forms of a large learned table, and the model
+    # wants a couple of them swapped by chance: two of seven forms is no spun text
+    table = SpinTable.from_pairs([("team", "group", 0.3), ("only", "just", 0.3), ("gamers", "players", 0.9),
+                                  ("rate", "price", 0.3), ("several", "many", 0.3), ("large", "big", 0.3),
+                                  ("position", "job", 0.3), ("town", "city", 0.3)])
+    text = ("The team said only a few players came. The players and the group left early. The rate rose "
+            "in several places. A large crowd took a position near the town. The players waited.")
+    assert not spin_report(text, table).flagged
+    assert unspin(text, table, lm=_GainsFor(6.0, {"group", "just"}), context=False) == text
+    # the two forms of a short text are a share enough
+    assert unspin(UNFLAGGED, UNFLAGGED_TABLE, lm=_GainsFor(6.0, {"group", "just"}), context=False) == (
+        "The group said just a few players came. The players and the group left early.")

@@ -36,8 +36,9 @@ over the line, in practice where a language model prefers the original.
 With a language model, a text the table does not flag but that shows at least
 ``min_forms`` of its forms is read by the model as well, and taken as spun when the
 model confirms swaps of :data:`LM_CONFIRM_FORMS` different forms by
-:data:`LM_CONFIRM_NATS` (the report says ``lm_confirmed``): spun texts whose spinner
-left many originals in place sum too little evidence for the table alone.
+:data:`LM_CONFIRM_NATS`, and of :data:`LM_CONFIRM_SHARE` of the forms it read (the
+report says ``lm_confirmed``): spun texts whose spinner left many originals in place sum
+too little evidence for the table alone.
 
 Text that is not prose a spinner would produce is left alone and scores 0: other
 languages, sentences in capitals or title case (headlines, lists of names), code,
@@ -97,6 +98,11 @@ ORIGINAL_IN_TEXT_NATS = 1.0
 # have two forms the model wants swapped (dev sets: 16 of the 38 spun paragraphs the
 # table misses, 2 of 300 clean ones)
 LM_CONFIRM_FORMS = 2
+# ... and this share of the different forms the model read: a spinner swaps most of the
+# words it has an entry for, so the model confirms many of a spun text's forms, while the
+# chance confirmations in a writer's text grow with its length (197 real articles of
+# fake_or_real_news with a learned table: 25 taken as spun, 2 to 4 forms of 3 to 25)
+LM_CONFIRM_SHARE = 0.4
 LM_CONFIRM_NATS = 3.0
 # scale of the neighbours' evidence (.context) added to a swap's log-odds: below 1
 # because the two sides and the table's share are not independent (dev: 0.5 best of 0.3-1.0)
@@ -445,11 +451,13 @@ def _decisions(plan: _Plan, all_gains: list[list[float]]) -> list[tuple[Sighting
 
 def _confirmed_forms(plan: _Plan, all_gains: list[list[float]]) -> int:
     """Different spun forms whose swap the model confirms by :data:`LM_CONFIRM_NATS`,
-    the table's sure ones included."""
+    the table's sure ones included; 0 when they are fewer than :data:`LM_CONFIRM_SHARE`
+    of the different forms the text shows."""
     forms = {s.entry.spun for s, _ in plan.sure}
+    read = forms | {s.entry.spun for sightings in plan.open_by_sentence.values() for s in sightings}
     for sightings, gains in zip(plan.open_by_sentence.values(), all_gains):
         forms.update(s.entry.spun for s, gain in zip(sightings, gains) if _lm_odds(plan, s, gain) >= LM_CONFIRM_NATS)
-    return len(forms)
+    return len(forms) if len(forms) >= LM_CONFIRM_SHARE * len(read) else 0
 
 
 def _lm_odds(plan: _Plan, s: Sighting, gain: float) -> float:
