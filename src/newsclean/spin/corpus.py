@@ -25,8 +25,9 @@ The other one-cluster swaps that substitute words join as *weak* entries
 flagged texts where the evidence at the sighting says so, in practice where the language
 model of ``--spin-lm`` prefers the original.  A spinner's table is larger than the swaps a
 few hundred clusters show twice, and the model tells its one-cluster swaps from a copy's
-edits where the corpus cannot (dev recipe with the model: gap closed 0.716 -> see
-docs/evaluations.md).
+edits where the corpus cannot (dev recipe: gap closed 0.623 -> 0.626 without the model;
+with it, from a table learned from the same clusters with ``clean --spin-table``, 0.727 ->
+0.768; never-spun words changed the same).
 """
 from __future__ import annotations
 

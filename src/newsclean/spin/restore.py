@@ -292,10 +292,10 @@ def spin_report(text: str, table: SpinTable) -> SpinReport:
 
 
 def _with_other_parts(best: SpinReport, others: list[SpinReport]) -> SpinReport:
-    """``best`` with the sightings of the other parts' reports that are flagged as it is
-    (or unflagged as it is) and overlap none of its own: tables overlap, and a text
-    that the built-in table flags with more evidence than a learned one still holds
-    the learned spinner's other swaps for the model to weigh."""
+    """``best`` (a flagged report) with the sightings of ``others`` (the other parts'
+    flagged reports) that overlap none of its own: tables overlap, and a text the
+    built-in table flags with more evidence than a learned one still holds the learned
+    spinner's other swaps to restore."""
     for other in others:
         taken = [(s.start, s.end) for s in best.sightings]
         best.sightings += [s for s in other.sightings if not any(a < s.end and s.start < b for a, b in taken)]
