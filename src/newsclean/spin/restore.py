@@ -104,7 +104,7 @@ LM_CONFIRM_FORMS = 2
 # them in the dev spin set's unflagged paragraphs), while the chance confirmations in a
 # writer's text grow with its length (0.09; 197 real articles of fake_or_real_news with
 # the dev corpus's learned table and no share: 237 words changed in 33; with a third 35
-# in 8; with 0.4 25 in 7, but dev gap with the model 0.797 against 0.809 with a third)
+# in 8; with 0.4 25 in 7, but dev gap with the model 0.797 against 0.808 with a third)
 LM_CONFIRM_SHARE = Fraction(1, 3)
 LM_CONFIRM_NATS = 3.0
 # scale of the neighbours' evidence (.context) added to a swap's log-odds: below 1
