@@ -408,7 +408,7 @@ def test_torch_backend_reads_a_large_batch_in_chunks(monkeypatch):
         return padding(seqs, pasts)
 
     monkeypatch.setattr(backend, "_Padding", spy)
-    monkeypatch.setattr(backend, "CHUNK_CHARS", 3 * len(items[0][0]))
+    monkeypatch.setattr("newsclean.spin.lm.CHUNK_CHARS", 3 * len(items[0][0]))
     assert [g for gs in model.swap_gains_many(items) for g in gs] == pytest.approx([g for gs in whole for g in gs], abs=1e-3)
     assert blocks and max(blocks) <= 3
 

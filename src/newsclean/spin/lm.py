@@ -54,6 +54,27 @@ LOGIT_BLOCK = 256
 CHUNK_CHARS = 32_768
 
 
+def chunk_bounds(lengths: Sequence[int], padded: bool = False) -> list[tuple[int, int]]:
+    """``(start, end)`` of consecutive texts (of these lengths) read in one pass each: a
+    pass holds the keys and values of every token it reads, so a chunk stays within
+    :data:`CHUNK_CHARS` characters, counted as they are held: in all, or, ``padded``
+    into one block, the texts times the longest.  A longer text is a chunk of its own.
+
+    >>> chunk_bounds([20_000, 20_000, 1])
+    [(0, 1), (1, 3)]
+    >>> chunk_bounds([1_000, 20_000, 1_000]), chunk_bounds([1_000, 20_000, 1_000], padded=True)
+    ([(0, 3)], [(0, 1), (1, 2), (2, 3)])
+    """
+    out, start, total, longest = [], 0, 0, 0
+    for i, n in enumerate(lengths):
+        count = i - start + 1
+        if i > start and (max(longest, n) * count if padded else total + n) > CHUNK_CHARS:
+            out.append((start, i))
+            start, total, longest = i, 0, 0
+        total, longest = total + n, max(longest, n)
+    return out + [(start, len(lengths))] if len(lengths) else out
+
+
 class ModelError(ValueError):
     """A model that cannot be found or loaded; the message says which and why."""
 
@@ -170,6 +191,8 @@ class _Config:
 
 class GGUFModel:
     """A Llama-architecture causal LM from a GGUF file, in numpy (CPU, float32)."""
+
+    PADDED = False  # a pass holds each sequence at its own length (see chunk_bounds)
 
     def __init__(self, path: str):
         try:
@@ -416,20 +439,8 @@ class GGUFModel:
         return gains
 
     def chunks(self, texts: Sequence[str]) -> list[tuple[int, int]]:
-        """``(start, end)`` of consecutive texts of about :data:`CHUNK_CHARS` characters
-        in all (a text longer than that is a chunk of its own): the memory of a pass
-        goes with the tokens it reads.
-
-        >>> GGUFModel.chunks(None, ["a" * 20_000, "b" * 20_000, "c"])
-        [(0, 1), (1, 3)]
-        """
-        out, start, size = [], 0, 0
-        for i, text in enumerate(texts):
-            if i > start and size + len(text) > CHUNK_CHARS:
-                out.append((start, i))
-                start, size = i, 0
-            size += len(text)
-        return out + [(start, len(texts))] if texts else out
+        """:func:`chunk_bounds` of ``texts`` as this runner holds them."""
+        return chunk_bounds([len(t) for t in texts], self.PADDED)
 
     def _swap_gains_chunk(self, items: Sequence[tuple[str, Sequence[tuple[int, int, str]]]],
                           window: int | None, context: int | None) -> list[list[float]]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lm import CHUNK_CHARS, LOGIT_BLOCK, GGUFModel, ModelError
+from .lm import LOGIT_BLOCK, GGUFModel, ModelError
 
 # sequences of a batch are attended in this many groups of like width: the padding of
 # one block of all of them made attention 12 % of the time on the dev spin set
@@ -62,6 +62,10 @@ class Past:
 class TorchModel(GGUFModel):
     """:class:`~.lm.GGUFModel` with its products in bfloat16 through PyTorch."""
 
+    # a block holds every sequence at the width of the longest (a run restoring a shard of
+    # 3,000 texts in one block held 22 GB): chunks are counted padded
+    PADDED = True
+
     def __init__(self, path: str, dtype=None):
         """``dtype``: of the products (default bfloat16; float32 reads as the numpy backend)."""
         if torch is None:
@@ -80,19 +84,6 @@ class TorchModel(GGUFModel):
         self._out = matrix(self.out)
         self._embed = torch.from_numpy(self.embed)
         self._output_norm = torch.tensor(self.output_norm)
-
-    def chunks(self, texts: Sequence[str]) -> list[tuple[int, int]]:
-        """:meth:`.lm.GGUFModel.chunks` for padded blocks: a block holds every sequence at
-        the width of the longest, so a chunk ends where its texts times the longest
-        would pass :data:`~.lm.CHUNK_CHARS` (a run restoring a shard of 3,000 texts in
-        one block held 22 GB)."""
-        out, start, longest = [], 0, 0
-        for i, text in enumerate(texts):
-            if i > start and max(longest, len(text)) * (i - start + 1) > CHUNK_CHARS:
-                out.append((start, i))
-                start, longest = i, 0
-            longest = max(longest, len(text))
-        return out + [(start, len(texts))] if texts else out
 
     def prefix(self, cache: Past, length: int) -> Past:
         return Past(cache.block, cache.row, length)

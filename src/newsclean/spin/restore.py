@@ -452,15 +452,14 @@ def _decisions(plan: _Plan, all_gains: list[list[float]]) -> list[tuple[Sighting
     return sorted(out, key=lambda x: x[0].start)
 
 
-def _confirmed_forms(plan: _Plan, all_gains: list[list[float]]) -> int:
+def _confirmed_forms(plan: _Plan, all_gains: list[list[float]]) -> tuple[int, int]:
     """Different spun forms whose swap the model confirms by :data:`LM_CONFIRM_NATS`,
-    the table's sure ones included; 0 when they are fewer than :data:`LM_CONFIRM_SHARE`
-    of the different forms the text shows."""
+    the table's sure ones included, and different spun forms the text shows."""
     forms = {s.entry.spun for s, _ in plan.sure}
-    read = forms | {s.entry.spun for sightings in plan.open_by_sentence.values() for s in sightings}
+    shown = forms | {s.entry.spun for sightings in plan.open_by_sentence.values() for s in sightings}
     for sightings, gains in zip(plan.open_by_sentence.values(), all_gains):
         forms.update(s.entry.spun for s, gain in zip(sightings, gains) if _lm_odds(plan, s, gain) >= LM_CONFIRM_NATS)
-    return len(forms) if len(forms) >= LM_CONFIRM_SHARE * len(read) else 0
+    return len(forms), len(shown)
 
 
 def _lm_odds(plan: _Plan, s: Sighting, gain: float) -> float:
@@ -538,8 +537,8 @@ def unspin_many_and_explain(texts: Sequence[str], table: SpinTable, mode: str = 
             continue
         n = len(items[i])
         if not report.flagged:
-            confirmed = _confirmed_forms(plans[i], gains[k:k + n])
-            if confirmed < LM_CONFIRM_FORMS:
+            confirmed, shown = _confirmed_forms(plans[i], gains[k:k + n])
+            if confirmed < LM_CONFIRM_FORMS or confirmed < LM_CONFIRM_SHARE * shown:
                 k += n
                 out.append((text, [], report))
                 continue
