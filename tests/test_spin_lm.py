@@ -427,3 +427,26 @@ def test_cli_torch_backend_restores_like_the_library(tmp_path, cli):
     got = [json.loads(line)["text"] for line in out.read_text().splitlines()]
     assert got == [Cleaner(spin_lm=resolve_model(MODEL), spin_lm_backend="torch").clean_text(t) for t in texts]
     assert "The Washington Post first reported the news." in got[0]
+
+
+@needs_model
+@needs_torch
+def test_torch_backend_past_reads_as_the_numpy_cache():
+    # a Past (rows of a padded block) gives each layer's (keys, values) as the numpy
+    # runner's cache does, the first ``length`` positions of its sequence
+    import numpy as np
+    import torch
+
+    from newsclean.spin import lm_torch as backend
+    from newsclean.spin.lm import GGUFModel
+
+    model = backend.TorchModel(MODEL, dtype=torch.float32)
+    plain = GGUFModel(MODEL)
+    seq = [model.text_start] + model.encode("The council met on Tuesday.")[0]
+    _, (past,) = model.hidden_many([seq])
+    _, (cache,) = plain.hidden_many([seq])
+    prefix = model.prefix(past, 4)
+    assert len(list(prefix)) == len(cache)
+    for (k, v), (k0, v0) in zip(prefix, plain.prefix(cache, 4)):
+        assert k.shape == k0.shape and v.shape == v0.shape
+        assert np.allclose(k.numpy(), k0, atol=1e-3) and np.allclose(v.numpy(), v0, atol=1e-3)

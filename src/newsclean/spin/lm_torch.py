@@ -50,10 +50,11 @@ class Past:
     row: int
     length: int
 
-    def __getitem__(self, layer: int):
-        """Keys and values of ``layer``, (length, 2 x kv heads, head dim)."""
+    def __getitem__(self, layer: int) -> tuple:
+        """(keys, values) of ``layer``, as in a cache of :mod:`.lm`'s runner."""
         a = self.row * self.block.width
-        return self.block.kv[layer][a:a + self.length]
+        kv = self.block.kv[layer][a:a + self.length]
+        return kv.tensor_split(2, dim=1)
 
     def __iter__(self):
         return (self[i] for i in range(len(self.block.kv)))
