@@ -41,7 +41,7 @@ import numpy as np
 import xxhash
 
 from ..clean import wordlist
-from .learn import MIN_CONSISTENCY, learn_pairs, write_table
+from .learn import MIN_CONSISTENCY, learn_pairs, padding, write_table
 
 MAX_PAIRS = 2000  # pairs aligned at most (a spinner's habits recur: a few hundred clusters show them)
 MAX_SIMILARITY = 0.98  # a copy closer than this to its survivor has no swaps to show
@@ -133,8 +133,6 @@ def is_a_spinners_table(lines: list[tuple[str, str, int, float]]) -> bool:
     """Whether learned lines show a spinner at work: at least :data:`MIN_SUBSTITUTIONS`
     word substitutions aligned in a tenth or more of their uses.  Cut and garbled copies
     only leave paddings (a word dropped next to another) and chance pairings."""
-    from .learn import padding
-
     substitutions = sum(1 for spun, original, _, share in lines
                         if share >= SUBSTITUTION_SHARE and padding(spun.split(), original.split()) is None)
     return substitutions >= MIN_SUBSTITUTIONS
@@ -225,8 +223,6 @@ def unconfirmed_substitutions(singles: list[tuple[str, str, int, float]],
     ...                           [("motor vehicle", "car", 1, 0.5)])
     [('alter', 'change', 1, 0.09)]
     """
-    from .learn import padding
-
     taken = set(confirmed)
     return [(spun, original, clusters, min(share, UNCONFIRMED_SHARE)) for spun, original, clusters, share in singles
             if (spun, original, clusters, share) not in taken
